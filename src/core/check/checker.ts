@@ -1,0 +1,659 @@
+/**
+ * The simulator: replays a parsed trace against both endpoints' control blocks
+ * (the rules are in ../tcp/rfc9293.ts) and produces diagnostics with quick
+ * fixes plus the timeline every other feature reads.
+ */
+import {
+  ACK,
+  RST,
+  SYN,
+  isEvent,
+  type CallStmt,
+  type DeliverStmt,
+  type EventStmt,
+  type NameTok,
+  type NumField,
+  type ParsedTrace,
+  type SegmentStmt,
+  type Statement,
+  type Tok,
+} from '../syntax/ast';
+import { parse, parseDuration, utf8Length } from '../syntax/parser';
+import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
+import { seqAdd, seqDiff } from '../tcp/seq';
+import { CLOSED, LISTEN, TIME_WAIT, stateName, type State } from '../tcp/states';
+import { Tcb, type SegmentRef } from '../tcp/tcb';
+import { CODES } from './codes';
+import { Timeline } from './timeline';
+import type {
+  CheckOptions,
+  CheckResult,
+  Diagnostic,
+  EndpointInfo,
+  QuickFix,
+  RelatedInfo,
+  Severity,
+  SymbolBinding,
+  TextEdit,
+  TraceOptions,
+} from './types';
+
+/** Checks a `.tcptrace` document. Never throws on any input. */
+export function check(text: string, options: CheckOptions = {}): CheckResult {
+  return checkParsed(parse(text), options);
+}
+
+export function checkParsed(parsed: ParsedTrace, options: CheckOptions = {}): CheckResult {
+  const c = new Checker(parsed, options);
+  c.run();
+  return c.result();
+}
+
+interface InFlight {
+  seg: Seg;
+  stmt: SegmentStmt;
+  from: number;
+  to: number;
+  gapFill: number | undefined;
+  delivered: number; // line of its deliver, or -1
+  senderErred: boolean;
+}
+
+/** Seconds; 2 minutes per RFC 9293 unless `option msl=` says otherwise. */
+const DEFAULT_MSL = 120;
+
+class Checker {
+  private readonly diags: Diagnostic[] = [];
+  private readonly suppressed = new Set<Diagnostic>();
+  private readonly endpoints: EndpointInfo[] = [];
+  private readonly tcbs: [Tcb, Tcb] = [new Tcb(), new Tcb()];
+  private readonly timeline: Timeline;
+  private readonly opts: TraceOptions = { msl: DEFAULT_MSL, origin: 'model', states: 'socket' };
+  private title: string | undefined;
+  private readonly symbols = new Map<string, SymbolBinding>();
+  private readonly bindingsBySpace: [SymbolBinding[], SymbolBinding[]] = [[], []];
+  private readonly numbering: [NumField | undefined, NumField | undefined] = [undefined, undefined];
+  private readonly labels = new Map<string, InFlight>();
+  private readonly symbolic: boolean;
+  private firstEventLine = -1;
+  private now = NaN;
+  private lastRef: [(SegmentRef & { name: string }) | undefined, (SegmentRef & { name: string }) | undefined] = [undefined, undefined];
+  private readonly headerSeen = new Set<string>();
+
+  constructor(
+    private readonly parsed: ParsedTrace,
+    private readonly options: CheckOptions,
+  ) {
+    this.timeline = new Timeline(parsed.statements.length + 1);
+    this.symbolic = parsed.symbols.size > 0;
+  }
+
+  // ---- diagnostics ----
+
+  private severityOf(code: string): Severity | 'off' {
+    const o = this.options.severities?.[code];
+    if (o) return o;
+    const info = CODES[code];
+    if (this.opts.origin === 'capture' && info.capture) return info.capture;
+    return info.severity;
+  }
+
+  private add(code: string, line: number, tok: Tok, message: string, fixes: QuickFix[] = [], related: RelatedInfo[] = [], severityDefault?: Severity): Diagnostic | undefined {
+    const severity = severityDefault && !this.options.severities?.[code] ? severityDefault : this.severityOf(code);
+    if (severity === 'off') return undefined;
+    const d: Diagnostic = { code, severity, message, line, start: tok.start, end: Math.max(tok.end, tok.start), related, fixes };
+    this.diags.push(d);
+    return d;
+  }
+
+  result(): CheckResult {
+    const syntax: Diagnostic[] = [];
+    for (const d of this.parsed.diagnostics) {
+      const severity = this.severityOf(d.code);
+      if (severity === 'off') continue;
+      syntax.push({ code: d.code, severity, message: d.message, line: d.line, start: d.start, end: d.end, related: [], fixes: [] });
+    }
+    const all = syntax.concat(this.diags.filter((d) => !this.suppressed.has(d)));
+    all.sort((a, b) => a.line - b.line || a.start - b.start);
+    return {
+      parsed: this.parsed,
+      title: this.title,
+      endpoints: this.endpoints,
+      options: this.opts,
+      diagnostics: all,
+      timeline: this.timeline,
+      symbols: this.symbols,
+      symbolic: this.symbolic,
+    };
+  }
+
+  // ---- main loop ----
+
+  run(): void {
+    const stmts = this.parsed.statements;
+    for (let i = 0; i < stmts.length; i++) {
+      const s = stmts[i];
+      if (isEvent(s)) {
+        if (this.firstEventLine < 0) this.firstEventLine = s.line;
+        this.event(s, i);
+      } else this.other(s);
+    }
+    this.finish();
+  }
+
+  private other(s: Statement): void {
+    switch (s.kind) {
+      case 'title':
+      case 'endpoint':
+      case 'option':
+        this.header(s);
+        return;
+      case 'expect':
+        for (const item of s.items) {
+          const ep = this.knownEndpoint(item.endpoint, s.line);
+          if (ep < 0 || item.state < 0) continue;
+          const actual = this.tcbs[ep].state;
+          if (actual !== item.state) {
+            const name = stateName(actual, this.opts.states);
+            this.add(
+              'TT206',
+              s.line,
+              item.stateTok,
+              `${item.endpoint.name} is ${name} here, not ${stateName(item.state, this.opts.states)}${this.explainState(ep)}.`,
+              [{ title: `Expect ${name}`, edits: [{ line: s.line, start: item.stateTok.start, end: item.stateTok.end, newText: name }], preferred: true }],
+            );
+          }
+        }
+        return;
+      case 'note':
+        for (const n of s.over) this.knownEndpoint(n, s.line);
+        return;
+      case 'section':
+        return;
+    }
+  }
+
+  /** A short reason for the actual state, to make TT206 teach. */
+  private explainState(ep: number): string {
+    const t = this.tcbs[ep];
+    if (t.lastDropped) return ` (${t.lastDropped.why})`;
+    return '';
+  }
+
+  private header(s: Statement & { kind: 'title' | 'endpoint' | 'option' }): void {
+    if (this.firstEventLine >= 0) {
+      this.add('TT107', s.line, s.keyword, `${s.kind} is a header statement: it goes before the first event (line ${this.firstEventLine + 1}).`);
+      return;
+    }
+    if (s.kind === 'title') {
+      if (this.headerSeen.has('title')) {
+        this.add('TT107', s.line, s.keyword, 'The title is given twice.');
+        return;
+      }
+      this.headerSeen.add('title');
+      this.title = s.text.text;
+      return;
+    }
+    if (s.kind === 'option') {
+      const key = s.key.name.toLowerCase();
+      if (this.headerSeen.has(`option:${key}`)) {
+        this.add('TT107', s.line, s.key, `option ${key} is given twice.`);
+        return;
+      }
+      this.headerSeen.add(`option:${key}`);
+      const v = s.value.text;
+      if (key === 'msl') this.opts.msl = parseDuration(v) ?? DEFAULT_MSL;
+      else if (key === 'origin') this.opts.origin = v === 'capture' ? 'capture' : 'model';
+      else if (key === 'states') this.opts.states = v === 'rfc' ? 'rfc' : 'socket';
+      return;
+    }
+    if (this.endpoints.some((e) => e.name === s.name.name)) {
+      this.add('TT107', s.line, s.name, `Endpoint ${s.name.name} is declared twice.`);
+      return;
+    }
+    if (this.endpoints.length >= 2) {
+      this.add('TT105', s.line, s.name, `A trace has two endpoints (${this.endpoints.map((e) => e.name).join(' and ')}); ${s.name.name} would be a third.`);
+      return;
+    }
+    this.endpoints.push({
+      name: s.name.name,
+      address: s.address?.text,
+      label: s.label?.text,
+      line: s.line,
+      start: s.name.start,
+      end: s.name.end,
+    });
+  }
+
+  /** Index of a named endpoint, declaring it implicitly if there is room; -1 (and TT105) otherwise. */
+  private endpointOf(tok: NameTok, line: number): number {
+    const i = this.endpoints.findIndex((e) => e.name === tok.name);
+    if (i >= 0) return i;
+    if (this.endpoints.length < 2) {
+      this.endpoints.push({ name: tok.name, address: undefined, label: undefined, line, start: tok.start, end: tok.end });
+      return this.endpoints.length - 1;
+    }
+    this.add('TT105', line, tok, `Unknown endpoint ${tok.name}: this trace is between ${this.endpoints[0].name} and ${this.endpoints[1].name}, and a trace has two endpoints.`);
+    return -1;
+  }
+
+  /** Index of an endpoint that must already exist (expect, note). */
+  private knownEndpoint(tok: NameTok, line: number): number {
+    const i = this.endpoints.findIndex((e) => e.name === tok.name);
+    if (i < 0) {
+      const known = this.endpoints.map((e) => e.name);
+      this.add('TT105', line, tok, `Unknown endpoint ${tok.name}${known.length ? `: the endpoints are ${known.join(' and ')}` : ''}.`);
+    }
+    return i;
+  }
+
+  private ctx(me: number, capture = this.opts.origin === 'capture'): Ctx {
+    const peer = 1 - me;
+    return {
+      me: this.endpoints[me]?.name ?? '?',
+      peer: this.endpoints[peer]?.name ?? 'the peer',
+      capture,
+      num: (owner, v) => this.fmt(owner === 'me' ? me : peer, v),
+      states: this.opts.states,
+    };
+  }
+
+  /** A number of endpoint `space`'s sequence space, symbolic when the trace is. */
+  fmt(space: number, v: number): string {
+    if (!this.symbolic) return String(v);
+    let best: SymbolBinding | undefined;
+    let bestD = 0;
+    for (const b of this.bindingsBySpace[space] ?? []) {
+      const d = seqDiff(v, b.value);
+      if (best === undefined || (d >= 0 && (bestD < 0 || d <= bestD)) || (d < 0 && bestD < 0 && d > bestD)) {
+        best = b;
+        bestD = d;
+      }
+    }
+    if (!best) return String(v);
+    return bestD === 0 ? best.name : bestD > 0 ? `${best.name}+${bestD}` : `${best.name}-${-bestD}`;
+  }
+
+  // ---- events ----
+
+  private time(s: EventStmt): void {
+    const t = s.time;
+    if (!t) return;
+    const secs = t.seconds + t.msl * this.opts.msl;
+    const base = Number.isNaN(this.now) ? 0 : this.now;
+    const at = t.relative ? base + secs : secs;
+    if (!t.relative && !Number.isNaN(this.now) && at < this.now - 1e-12) {
+      this.add('TT112', s.line, t, `Time goes backwards: the previous event was at ${fmtTime(this.now)}, this one says ${fmtTime(at)}.`);
+      return;
+    }
+    this.now = at;
+    // 2MSL passed: TIME_WAIT is over (the endpoint is CLOSED at its next event).
+    for (let e = 0; e < 2; e++) {
+      const tcb = this.tcbs[e];
+      if (tcb.state === TIME_WAIT && tcb.timeWaitSince !== undefined && this.now - tcb.timeWaitSince >= 2 * this.opts.msl - 1e-9) {
+        const isItsTimeout = s.kind === 'call' && s.call === 'timeout' && this.endpoints[e]?.name === s.endpoint.name;
+        if (!isItsTimeout) tcb.reset();
+      }
+    }
+  }
+
+  private event(s: EventStmt, index: number): void {
+    this.time(s);
+    if (s.kind === 'call') this.call(s);
+    else if (s.kind === 'segment') this.segment(s);
+    else this.deliver(s);
+    // TIME_WAIT starts now, for the 2MSL timer.
+    for (let e = 0; e < 2; e++) {
+      const t = this.tcbs[e];
+      if (t.state === TIME_WAIT && t.timeWaitSince === undefined && !Number.isNaN(this.now)) t.timeWaitSince = this.now;
+    }
+    let seg = undefined;
+    if (s.kind === 'segment' && this.lastSeg && this.lastSegStmt === s) seg = this.lastSeg;
+    this.timeline.push(s.line, index, this.now, this.tcbs, seg);
+    this.lastSeg = undefined;
+  }
+
+  private lastSeg: { seq: number; ack: number | undefined; len: number; seqInferred: boolean; ackInferred: boolean } | undefined;
+  private lastSegStmt: SegmentStmt | undefined;
+
+  private call(s: CallStmt): void {
+    const ep = this.endpointOf(s.endpoint, s.line);
+    if (ep < 0) return;
+    const tcb = this.tcbs[ep];
+    const ref: SegmentRef = { line: s.line, start: s.callTok.start, end: s.callTok.end };
+    this.lastRef[ep] = { line: s.line, start: s.endpoint.start, end: s.endpoint.end, name: s.endpoint.name };
+    const before = tcb.state;
+    const sinceTW = tcb.timeWaitSince;
+    const arg = s.args[0];
+    const bytes = s.call === 'send' && arg ? (arg.str !== undefined ? utf8Length(arg.str) : (arg.num ?? 0)) : undefined;
+    const r = userCall(tcb, s.call, this.ctx(ep), ref, { bytes });
+    if (!r.ok) {
+      this.add('TT201', s.line, s.callTok, r.message);
+      return;
+    }
+    if (s.call === 'timeout' && before === TIME_WAIT && sinceTW !== undefined && !Number.isNaN(this.now)) {
+      const lasted = this.now - sinceTW;
+      const need = 2 * this.opts.msl;
+      if (lasted < need - 1e-9) {
+        this.add(
+          'TT207',
+          s.line,
+          s.callTok,
+          `TIME_WAIT lasted ${fmtTime(lasted)}, but it must last 2MSL = ${fmtTime(need)} (msl=${fmtTime(this.opts.msl)}) so that old duplicates die out and the last ACK can be repeated.`,
+          s.time
+            ? []
+            : [
+                {
+                  title: 'Time the timeout at +2MSL',
+                  edits: [{ line: s.line, start: s.endpoint.start, end: s.endpoint.start, newText: '+2MSL ' }],
+                  preferred: true,
+                },
+              ],
+        );
+      }
+    }
+  }
+
+  private resolveEndpoints(s: SegmentStmt): [number, number] | undefined {
+    const a = this.endpointOf(s.from, s.line);
+    const b = this.endpointOf(s.to, s.line);
+    if (a < 0 || b < 0) return undefined;
+    if (a === b) {
+      this.add('TT105', s.line, s.to, `A segment goes from one endpoint to the other; ${s.from.name} cannot send to itself.`);
+      return undefined;
+    }
+    return [a, b];
+  }
+
+  private segment(s: SegmentStmt): void {
+    const eps = this.resolveEndpoints(s);
+    if (!eps) return;
+    const [a, b] = eps;
+    const S = this.tcbs[a];
+    const P = this.tcbs[b];
+    this.lastRef[a] = { line: s.line, start: s.from.start, end: s.from.end, name: s.from.name };
+    this.lastRef[b] = { line: s.line, start: s.to.start, end: s.to.end, name: s.to.name };
+
+    // Payload length: len= and data= must agree.
+    let len = s.len?.value ?? 0;
+    if (s.data) {
+      const dl = utf8Length(s.data.text);
+      if (s.len && s.len.value !== dl) {
+        this.add('TT111', s.line, s.len, `len=${s.len.value} but data is ${dl} bytes long; give one or make them agree.`, [
+          { title: `Set len=${dl}`, edits: [{ line: s.line, start: s.len.valueStart, end: s.len.end, newText: String(dl) }], preferred: true },
+        ]);
+      }
+      len = dl;
+    }
+
+    let flags = s.flags;
+    // ack= without ACK: report, then treat it as carrying ACK (so there is no cascade).
+    if (s.ack && !(flags & ACK)) {
+      this.add('TT111', s.line, s.ack, `ack=${s.ack.sym ?? s.ack.value}${s.ack.sym && s.ack.value ? '…' : ''} is given but the ACK flag is not set: the acknowledgment field counts only with ACK.`, [
+        this.addAckFix(s),
+      ]);
+      flags |= ACK;
+    }
+
+    // --- resolve seq ---
+    const ctx = this.ctx(a);
+    const firstSyn = (flags & SYN) !== 0 && !(flags & RST) && S.iss === undefined;
+    let expectSeq: number | undefined;
+    if (flags & RST) expectSeq = S.abortRst && S.state === CLOSED ? S.abortRst.seq : (S.owedRst?.seq ?? S.sndNxt ?? 0);
+    else if (flags & SYN) expectSeq = S.iss;
+    else expectSeq = S.sndNxt ?? 0;
+    let seq: number;
+    let seqInferred = false;
+    if (s.seq) seq = this.resolveNum(s.seq, a, a, firstSyn ? undefined : expectSeq, s.line, firstSyn);
+    else {
+      seqInferred = true;
+      seq = expectSeq ?? (firstSyn ? this.freshIsn(a, s.line, s.flagsTok) : 0);
+    }
+
+    // --- resolve ack ---
+    let ack: number | undefined;
+    let ackInferred = false;
+    if (flags & ACK) {
+      const expectAck = flags & RST && S.owedRst?.ack !== undefined ? S.owedRst.ack : flags & RST && S.abortRst && S.state === CLOSED ? S.abortRst.ack : S.rcvNxt;
+      if (s.ack) ack = this.resolveNum(s.ack, a, b, expectAck, s.line, false);
+      else {
+        ackInferred = true;
+        ack = expectAck;
+      }
+    }
+
+    const seg: Seg = {
+      flags,
+      seq,
+      ack,
+      len,
+      win: s.win?.value,
+      wscale: s.options?.wscale?.value,
+      ref: { line: s.line, start: s.flagsTok.start, end: s.flagsTok.end },
+    };
+
+    // --- the sender ---
+    const refusedSyn = S.refusedSyn;
+    const out = sendSegment(S, P, seg, ctx);
+    for (const f of out.findings) {
+      if (f.code === 'TT200' && f.fix?.kind === 'listen' && refusedSyn) {
+        // The RST the CLOSED endpoint owed is not the point: the missing listen is.
+        this.suppressTT202(refusedSyn.ref);
+      }
+      this.finding(f, s, a, b);
+    }
+    this.lastSeg = { seq: seg.seq, ack: seg.ack, len: seg.len, seqInferred, ackInferred };
+    this.lastSegStmt = s;
+
+    // --- the receiver ---
+    // A segment the sender could not send still arrives (the RFC's reaction applies), but its line
+    // already carries the root error: the receiver's side would only repeat it.
+    const senderErred = out.findings.some((f) => f.code === 'TT200' || f.code === 'TT204');
+    if (s.arrow === '->') {
+      this.arrive(b, seg, out.gapFill, s, s.line, undefined, senderErred);
+    } else if (s.arrow === '~>' && s.label) {
+      const name = s.label.name;
+      if (this.labels.has(name)) {
+        const prev = this.labels.get(name)!;
+        this.add('TT110', s.line, s.label, `Label ${name} is already used at line ${prev.stmt.line + 1}; each in-flight segment needs its own label.`);
+      } else {
+        this.labels.set(name, { seg: { ...seg, ref: { ...seg.ref } }, stmt: s, from: a, to: b, gapFill: out.gapFill, delivered: -1, senderErred });
+      }
+    }
+  }
+
+  private suppressTT202(ref: SegmentRef): void {
+    for (let i = this.diags.length - 1; i >= 0; i--) {
+      const d = this.diags[i];
+      if (d.code === 'TT202' && d.line === ref.line) {
+        this.suppressed.add(d);
+        return;
+      }
+    }
+    // Delivered later: the TT202 sits on the deliver line.
+    for (let i = this.diags.length - 1; i >= 0; i--) {
+      const d = this.diags[i];
+      if (d.code === 'TT202') {
+        this.suppressed.add(d);
+        return;
+      }
+    }
+  }
+
+  private deliver(s: DeliverStmt): void {
+    const f = this.labels.get(s.label.name);
+    if (!f) {
+      this.add('TT110', s.line, s.label, `No segment is in flight as ${s.label.name}: label it where it is sent (A ~> B: ... as ${s.label.name}).`);
+      return;
+    }
+    if (f.delivered >= 0) {
+      this.add('TT110', s.line, s.label, `${s.label.name} was already delivered at line ${f.delivered + 1}; a segment arrives once.`);
+      return;
+    }
+    f.delivered = s.line;
+    this.lastRef[f.to] = { line: s.line, start: s.label.start, end: s.label.end, name: this.endpoints[f.to].name };
+    this.arrive(f.to, f.seg, f.gapFill, f.stmt, s.line, s.label, f.senderErred);
+  }
+
+  private arrive(r: number, seg: Seg, gapFill: number | undefined, s: SegmentStmt, line: number, at: Tok | undefined, quiet: boolean): void {
+    const R = this.tcbs[r];
+    const arrivalSeg: Seg = at ? { ...seg, ref: { line, start: at.start, end: at.end } } : seg;
+    const out = segmentArrives(R, arrivalSeg, this.ctx(r), gapFill);
+    if (quiet) return;
+    for (const f of out.findings) {
+      const tok = at ?? (f.at === 'len' ? (s.len ?? s.data ?? s.flagsTok) : s.flagsTok);
+      this.add(f.code, line, tok, f.message, [], this.relatedOf(f));
+    }
+  }
+
+  private relatedOf(f: Finding): RelatedInfo[] {
+    return f.related ? [{ line: f.related.line, start: f.related.start, end: f.related.end, message: f.related.message }] : [];
+  }
+
+  /** Turns a sender-side finding into a diagnostic on its token, with its quick fix. */
+  private finding(f: Finding, s: SegmentStmt, a: number, b: number): void {
+    const tok = this.tokenFor(f.at, s);
+    const fixes: QuickFix[] = [];
+    const fix = f.fix;
+    if (fix) {
+      if (fix.kind === 'seq' && s.seq) {
+        const text = this.fmt(a, fix.value);
+        fixes.push({ title: `Set seq=${text}`, edits: [{ line: s.line, start: s.seq.valueStart, end: s.seq.end, newText: text }], preferred: true });
+      } else if (fix.kind === 'ack' && s.ack) {
+        const text = this.fmt(b, fix.value);
+        fixes.push({ title: `Set ack=${text}`, edits: [{ line: s.line, start: s.ack.valueStart, end: s.ack.end, newText: text }], preferred: true });
+      } else if (fix.kind === 'addAck') {
+        fixes.push(this.addAckFix(s));
+      } else if (fix.kind === 'listen') {
+        const name = this.endpoints[a].name;
+        const at = this.firstEventLine >= 0 ? this.firstEventLine : s.line;
+        fixes.push({ title: `Insert '${name}: listen' before the first event`, edits: [{ line: at, start: 0, end: 0, newText: `${name}: listen\n` }], preferred: true });
+      }
+    }
+    this.add(f.code, s.line, tok, f.message, fixes, this.relatedOf(f));
+  }
+
+  private tokenFor(at: FindingAt, s: SegmentStmt): Tok {
+    switch (at) {
+      case 'seq':
+        return s.seq ?? s.flagsTok;
+      case 'ack':
+        return s.ack ?? s.flagsTok;
+      case 'len':
+        return s.len ?? s.data ?? s.flagsTok;
+      case 'win':
+        return s.win ?? s.flagsTok;
+      case 'from':
+        return s.from;
+      default:
+        return s.flagsTok;
+    }
+  }
+
+  /** The edit that adds the ACK flag, in the style the line is written in. */
+  private addAckFix(s: SegmentStmt): QuickFix {
+    const edit: TextEdit = s.tcpdumpFlags
+      ? { line: s.line, start: s.flagsTok.end - 1, end: s.flagsTok.end - 1, newText: '.' }
+      : { line: s.line, start: s.flagsTok.start, end: s.flagsTok.end, newText: flagText(s.flags | ACK) };
+    return { title: 'Add the ACK flag', edits: [edit], preferred: true };
+  }
+
+  // ---- numbers and symbols ----
+
+  /**
+   * The value of a seq/ack field. `writer` wrote it; `space` is whose sequence
+   * space it lives in. An unbound symbol is bound to `expected` (minus its offset).
+   */
+  private resolveNum(field: NumField, writer: number, space: number, expected: number | undefined, line: number, isIsn: boolean): number {
+    const first = this.numbering[writer];
+    if (!first) this.numbering[writer] = field;
+    else if ((first.sym === undefined) !== (field.sym === undefined)) {
+      const who = this.endpoints[writer].name;
+      this.add(
+        'TT111',
+        line,
+        field,
+        `${who}'s numbers are ${first.sym === undefined ? 'numeric' : 'symbolic'} elsewhere; one endpoint's numbers are either all numeric or all symbolic.`,
+      );
+    }
+    if (field.sym === undefined) return field.value >>> 0;
+    const bound = this.symbols.get(field.sym);
+    if (bound) {
+      if (bound.space !== space) {
+        this.add(
+          'TT111',
+          line,
+          field,
+          `${field.sym} is a sequence number of ${this.endpoints[bound.space].name} (bound at line ${bound.line + 1}); here the field counts ${this.endpoints[space].name}'s bytes.`,
+        );
+      }
+      return seqAdd(bound.value, field.value);
+    }
+    const value = expected === undefined ? 0 : expected;
+    this.bind(field.sym, seqAdd(value, -field.value), space, line, field, isIsn || expected === undefined);
+    return value;
+  }
+
+  private bind(name: string, value: number, space: number, line: number, tok: Tok, isn: boolean): void {
+    const b: SymbolBinding = { name, value: value >>> 0, space, line, start: tok.start, end: tok.end, isn };
+    this.symbols.set(name, b);
+    this.bindingsBySpace[space].push(b);
+  }
+
+  /** ISN for a SYN whose seq is left out: 0, or a fresh symbol in a symbolic trace. */
+  private freshIsn(ep: number, line: number, tok: Tok): number {
+    if (this.symbolic) {
+      const name = ['x', 'y', 'u', 'v', 'w', 'z', 'a', 'b'].find((n) => !this.parsed.symbols.has(n) && !this.symbols.has(n)) ?? `isn_${this.endpoints[ep].name}`;
+      this.bind(name, 0, ep, line, tok, true);
+    }
+    return 0;
+  }
+
+  // ---- the end of the trace ----
+
+  private finish(): void {
+    for (const f of this.labels.values()) {
+      if (f.delivered < 0 && f.stmt.label) {
+        // Still in flight at the end is a warning, a bad label an error (spec section 6).
+        this.add('TT110', f.stmt.line, f.stmt.label, `${f.stmt.label.name} is still in flight at the end of the trace: deliver it (deliver ${f.stmt.label.name}) or send it with -x if it is lost.`, [], [], 'warning');
+      }
+    }
+    for (let e = 0; e < this.endpoints.length; e++) {
+      const t = this.tcbs[e];
+      const name = this.endpoints[e].name;
+      if (t.pendingConnect) {
+        this.add('TT210', t.pendingConnect.line, t.pendingConnect, `${name} called connect, but its SYN never appears: connect sends a SYN (write '${name} -> PEER: SYN').`);
+      }
+      if (t.pendingClose && t.finSeq === undefined && t.state !== CLOSED) {
+        this.add('TT210', t.pendingClose.line, t.pendingClose, `${name} closed, but its FIN never appears: close sends a FIN after any queued data.`);
+      }
+      if (t.abortRst && !t.abortRst.optional) {
+        this.add('TT210', t.abortRst.ref.line, t.abortRst.ref, `${name} aborted, but the RST it sends never appears: abort resets the connection with a RST (seq=${this.fmt(e, t.abortRst.seq)}).`);
+      }
+      if (t.sendQueued > 0 && t.sendRef) {
+        this.add('TT210', t.sendRef.line, t.sendRef, `${t.sendQueued} bytes given to send never appear in ${name}'s segments.`);
+      }
+      if (t.unanswered && t.state !== CLOSED) {
+        const u = t.unanswered;
+        this.add('TT210', u.ref.line, u.ref, `${name} never answers this ${u.what}: ${u.what === 'SYN' ? 'a SYN is answered with SYN,ACK (or a RST)' : 'what arrives is acknowledged'}${u.ackNeeded !== undefined ? ` (ack=${this.fmt(1 - e, u.ackNeeded)})` : ''}.`);
+      }
+      if (t.state !== CLOSED && t.state !== LISTEN) {
+        const at = this.lastRef[e];
+        if (at) {
+          this.add('TT209', at.line, at, `The trace ends with ${name} in ${stateName(t.state, this.opts.states)}${t.state === TIME_WAIT ? ' (it closes after 2MSL: end it with timeout)' : ''}.`);
+        }
+      }
+    }
+  }
+
+  /** The endpoints' final states (socket spelling). */
+  finalStates(): State[] {
+    return this.tcbs.map((t) => t.state);
+  }
+}
+
+function fmtTime(s: number): string {
+  if (s >= 1 || s === 0) return `${+s.toFixed(3)} s`;
+  if (s >= 1e-3) return `${+(s * 1e3).toFixed(3)} ms`;
+  return `${+(s * 1e6).toFixed(1)} us`;
+}

@@ -1,0 +1,211 @@
+/**
+ * The timeline: both endpoints' control blocks after every event (call,
+ * segment, deliver). Diagnostics, hovers, inlay hints and the diagram all read
+ * it; nothing downstream re-derives TCP state.
+ *
+ * Stored column-wise in typed arrays (about 80 bytes an event) because a trace
+ * may hold a million events.
+ */
+import { CLOSED, type State } from '../tcp/states';
+
+/** One endpoint's transmission control block as seen after an event. */
+export interface TcbSnapshot {
+  state: State;
+  iss: number | undefined;
+  irs: number | undefined;
+  sndUna: number | undefined;
+  sndNxt: number | undefined;
+  /** Send window: what the peer last advertised, scaled (bytes). */
+  sndWnd: number | undefined;
+  rcvNxt: number | undefined;
+  /** Receive window: what this endpoint can still accept (bytes). */
+  rcvWnd: number | undefined;
+}
+
+/** The numbers a segment event actually carried, given or inferred. */
+export interface SegmentNumbers {
+  seq: number;
+  ack: number | undefined;
+  len: number;
+  seqInferred: boolean;
+  ackInferred: boolean;
+}
+
+const FIELDS = 7; // iss, irs, sndUna, sndNxt, sndWnd, rcvNxt, rcvWnd
+const F_ISS = 0;
+const F_IRS = 1;
+const F_UNA = 2;
+const F_NXT = 3;
+const F_SWND = 4;
+const F_RNXT = 5;
+const F_RWND = 6;
+
+/** Bits of `seg` flags. */
+const SEG_PRESENT = 1;
+const SEG_ACK_PRESENT = 2;
+const SEG_SEQ_INFERRED = 4;
+const SEG_ACK_INFERRED = 8;
+
+export class Timeline {
+  private n = 0;
+  private cap: number;
+  private lines: Int32Array;
+  private stmts: Int32Array;
+  private times: Float64Array;
+  private states: Uint8Array;
+  /** Per endpoint and field: a bit set when the value is known. */
+  private known: Uint8Array;
+  private nums: Uint32Array;
+  private segBits: Uint8Array;
+  private segNums: Uint32Array; // seq, ack, len
+  readonly initialStates: readonly [State, State] = [CLOSED, CLOSED];
+
+  constructor(capacity = 64) {
+    this.cap = Math.max(4, capacity);
+    this.lines = new Int32Array(this.cap);
+    this.stmts = new Int32Array(this.cap);
+    this.times = new Float64Array(this.cap);
+    this.states = new Uint8Array(this.cap * 2);
+    this.known = new Uint8Array(this.cap * 2);
+    this.nums = new Uint32Array(this.cap * 2 * FIELDS);
+    this.segBits = new Uint8Array(this.cap);
+    this.segNums = new Uint32Array(this.cap * 3);
+  }
+
+  get length(): number {
+    return this.n;
+  }
+
+  private grow(): void {
+    const cap = this.cap * 2;
+    const g = <T extends Int32Array | Float64Array | Uint8Array | Uint32Array>(a: T, per: number): T => {
+      const b = new (a.constructor as new (n: number) => T)(cap * per);
+      b.set(a);
+      return b;
+    };
+    this.lines = g(this.lines, 1);
+    this.stmts = g(this.stmts, 1);
+    this.times = g(this.times, 1);
+    this.states = g(this.states, 2);
+    this.known = g(this.known, 2);
+    this.nums = g(this.nums, 2 * FIELDS);
+    this.segBits = g(this.segBits, 1);
+    this.segNums = g(this.segNums, 3);
+    this.cap = cap;
+  }
+
+  /** Appends an entry; the checker calls this after every event. */
+  push(line: number, stmtIndex: number, time: number, tcbs: readonly [TcbSnapshot, TcbSnapshot], seg: SegmentNumbers | undefined): void {
+    if (this.n === this.cap) this.grow();
+    const i = this.n++;
+    this.lines[i] = line;
+    this.stmts[i] = stmtIndex;
+    this.times[i] = time;
+    for (let e = 0; e < 2; e++) {
+      const t = tcbs[e];
+      const k = i * 2 + e;
+      this.states[k] = t.state;
+      let bits = 0;
+      const base = k * FIELDS;
+      const put = (f: number, v: number | undefined): void => {
+        if (v !== undefined) {
+          bits |= 1 << f;
+          this.nums[base + f] = v;
+        }
+      };
+      put(F_ISS, t.iss);
+      put(F_IRS, t.irs);
+      put(F_UNA, t.sndUna);
+      put(F_NXT, t.sndNxt);
+      put(F_SWND, t.sndWnd === undefined ? undefined : Math.min(t.sndWnd, 0xffffffff));
+      put(F_RNXT, t.rcvNxt);
+      put(F_RWND, t.rcvWnd === undefined ? undefined : Math.min(t.rcvWnd, 0xffffffff));
+      this.known[k] = bits;
+    }
+    if (seg) {
+      let b = SEG_PRESENT;
+      if (seg.ack !== undefined) b |= SEG_ACK_PRESENT;
+      if (seg.seqInferred) b |= SEG_SEQ_INFERRED;
+      if (seg.ackInferred) b |= SEG_ACK_INFERRED;
+      this.segBits[i] = b;
+      this.segNums[i * 3] = seg.seq;
+      this.segNums[i * 3 + 1] = seg.ack ?? 0;
+      this.segNums[i * 3 + 2] = seg.len;
+    } else this.segBits[i] = 0;
+  }
+
+  line(i: number): number {
+    return this.lines[i];
+  }
+
+  /** Index of the event's statement in `parsed.statements`. */
+  stmtIndex(i: number): number {
+    return this.stmts[i];
+  }
+
+  /** Time of the event in seconds since the start, or NaN when the trace has no times. */
+  time(i: number): number {
+    return this.times[i];
+  }
+
+  /** State of endpoint `ep` after entry `i`. */
+  state(i: number, ep: number): State {
+    return this.states[i * 2 + ep];
+  }
+
+  /** State of endpoint `ep` before entry `i`. */
+  stateBefore(i: number, ep: number): State {
+    return i === 0 ? this.initialStates[ep] : this.states[(i - 1) * 2 + ep];
+  }
+
+  tcb(i: number, ep: number): TcbSnapshot {
+    const k = i * 2 + ep;
+    const bits = this.known[k];
+    const base = k * FIELDS;
+    const get = (f: number): number | undefined => (bits & (1 << f) ? this.nums[base + f] : undefined);
+    return {
+      state: this.states[k],
+      iss: get(F_ISS),
+      irs: get(F_IRS),
+      sndUna: get(F_UNA),
+      sndNxt: get(F_NXT),
+      sndWnd: get(F_SWND),
+      rcvNxt: get(F_RNXT),
+      rcvWnd: get(F_RWND),
+    };
+  }
+
+  /** The numbers of a segment entry (undefined for calls and for deliver). */
+  segment(i: number): SegmentNumbers | undefined {
+    const b = this.segBits[i];
+    if (!(b & SEG_PRESENT)) return undefined;
+    return {
+      seq: this.segNums[i * 3],
+      ack: b & SEG_ACK_PRESENT ? this.segNums[i * 3 + 1] : undefined,
+      len: this.segNums[i * 3 + 2],
+      seqInferred: (b & SEG_SEQ_INFERRED) !== 0,
+      ackInferred: (b & SEG_ACK_INFERRED) !== 0,
+    };
+  }
+
+  /** The entry on `line`, or else the last entry before it; -1 when none. */
+  indexAtOrBefore(line: number): number {
+    let lo = 0;
+    let hi = this.n - 1;
+    let best = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.lines[mid] <= line) {
+        best = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return best;
+  }
+
+  /** The entry exactly on `line`, or -1. */
+  indexOfLine(line: number): number {
+    const i = this.indexAtOrBefore(line);
+    return i >= 0 && this.lines[i] === line ? i : -1;
+  }
+}

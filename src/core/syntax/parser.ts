@@ -1,0 +1,948 @@
+/**
+ * Error-tolerant parser for `.tcptrace` (spec sections 2-4).
+ *
+ * Works line by line on character codes: linear in the input, no backtracking,
+ * no regular expressions on user text. A malformed line yields a diagnostic and
+ * is skipped (or kept without the bad field), and parsing goes on with the next
+ * line, so one mistake never hides the rest of the file.
+ */
+import {
+  ACK,
+  CWR,
+  ECE,
+  FIN,
+  PSH,
+  RST,
+  SYN,
+  URG,
+  type Arrow,
+  type CallArg,
+  type CallName,
+  type EventStmt,
+  type ExpectItem,
+  type IntField,
+  type NameTok,
+  type NumField,
+  type ParsedTrace,
+  type SegmentOptions,
+  type SegmentStmt,
+  type Statement,
+  type SyntaxDiagnostic,
+  type TextTok,
+  type TimeSpec,
+  type Tok,
+} from './ast';
+import { parseState } from '../tcp/states';
+
+export const FLAG_WORDS: Readonly<Record<string, number>> = {
+  SYN,
+  ACK,
+  FIN,
+  RST,
+  PSH,
+  URG,
+  ECE,
+  CWR,
+};
+
+const TCPDUMP_LETTERS: Readonly<Record<string, number>> = {
+  S: SYN,
+  F: FIN,
+  R: RST,
+  P: PSH,
+  U: URG,
+  E: ECE,
+  W: CWR,
+  '.': ACK,
+};
+
+export const CALLS: readonly CallName[] = [
+  'socket',
+  'bind',
+  'listen',
+  'connect',
+  'accept',
+  'send',
+  'recv',
+  'close',
+  'shutdown',
+  'abort',
+  'timeout',
+  'rto',
+];
+
+export const SEGMENT_FIELDS = ['seq', 'ack', 'len', 'data', 'win', 'urg'] as const;
+export const SEGMENT_OPTIONS = ['mss', 'wscale', 'sackok', 'sack', 'ts'] as const;
+export const OPTION_KEYS = ['msl', 'origin', 'states'] as const;
+
+const MAX_U32 = 0xffffffff;
+
+/** A line-local failure: the parser reports it and drops (or trims) the statement. */
+class LineError {
+  constructor(
+    readonly code: string,
+    readonly start: number,
+    readonly end: number,
+    readonly message: string,
+  ) {}
+}
+
+const CH_SPACE = 32;
+const CH_TAB = 9;
+const CH_CR = 13;
+const CH_HASH = 35;
+const CH_QUOTE = 34;
+const CH_BACKSLASH = 92;
+
+function isNameStart(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || (c >= 48 && c <= 57);
+}
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+function isSpace(c: number): boolean {
+  return c === CH_SPACE || c === CH_TAB;
+}
+
+/** UTF-8 byte length of a string (payload lengths are in bytes). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+export function parse(text: string): ParsedTrace {
+  const p = new Parser(text);
+  p.run();
+  return { statements: p.statements, diagnostics: p.diagnostics, symbols: p.symbols, lineCount: p.lineCount };
+}
+
+class Parser {
+  statements: Statement[] = [];
+  diagnostics: SyntaxDiagnostic[] = [];
+  symbols = new Set<string>();
+  lineCount = 0;
+
+  /** The current line: text[ls, le) with the comment already cut off. */
+  private ls = 0;
+  private le = 0;
+  private pos = 0;
+  private line = 0;
+
+  constructor(private readonly text: string) {}
+
+  run(): void {
+    const text = this.text;
+    const n = text.length;
+    let start = 0;
+    let line = 0;
+    // A leading byte-order mark is not part of the first line's text.
+    if (n > 0 && text.charCodeAt(0) === 0xfeff) start = 1;
+    while (start <= n) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = n;
+      this.parseLine(line, start, end);
+      line++;
+      start = end + 1;
+    }
+    this.lineCount = line;
+  }
+
+  // ---- low-level scanning (columns are relative to the line start) ----
+
+  private col(abs: number): number {
+    return abs - this.ls;
+  }
+  private peek(): number {
+    return this.pos < this.le ? this.text.charCodeAt(this.pos) : -1;
+  }
+  private skipWs(): void {
+    while (this.pos < this.le && isSpace(this.text.charCodeAt(this.pos))) this.pos++;
+  }
+  private atEnd(): boolean {
+    return this.pos >= this.le;
+  }
+  private err(code: string, absStart: number, absEnd: number, message: string): LineError {
+    const end = Math.max(absEnd, absStart + 1);
+    return new LineError(code, this.col(absStart), this.col(Math.min(end, Math.max(this.le, absStart + 1))), message);
+  }
+  private report(e: LineError): void {
+    this.diagnostics.push({ code: e.code, line: this.line, start: e.start, end: e.end, message: e.message });
+  }
+  /** The token that starts here (up to whitespace), for error ranges. */
+  private tokenEnd(abs: number): number {
+    let i = abs;
+    while (i < this.le && !isSpace(this.text.charCodeAt(i))) i++;
+    return i;
+  }
+  private describeHere(): string {
+    if (this.atEnd()) return 'the end of the line';
+    return `'${this.text.slice(this.pos, this.tokenEnd(this.pos)).slice(0, 20)}'`;
+  }
+
+  private readName(what: string): NameTok {
+    const s = this.pos;
+    if (!isNameStart(this.peek())) {
+      throw this.err('TT100', s, this.tokenEnd(s), `Expected ${what} (a name such as client or server), found ${this.describeHere()}.`);
+    }
+    while (this.pos < this.le && isNameChar(this.text.charCodeAt(this.pos))) this.pos++;
+    return { name: this.text.slice(s, this.pos), start: this.col(s), end: this.col(this.pos) };
+  }
+
+  private expectChar(c: number, what: string): void {
+    if (this.peek() !== c) {
+      throw this.err('TT100', this.pos, this.tokenEnd(this.pos), `Expected ${what}, found ${this.describeHere()}.`);
+    }
+    this.pos++;
+  }
+
+  /** Reads an unsigned integer (decimal or 0x hex) at pos; undefined if none. */
+  private readUint(): { value: number; start: number; end: number } | undefined {
+    const s = this.pos;
+    const text = this.text;
+    let v = 0;
+    if (this.peek() === 48 && (text.charCodeAt(s + 1) | 0x20) === 120 /* 0x */) {
+      let i = s + 2;
+      const h = i;
+      while (i < this.le) {
+        const c = text.charCodeAt(i);
+        const d = isDigit(c) ? c - 48 : (c | 0x20) >= 97 && (c | 0x20) <= 102 ? (c | 0x20) - 87 : -1;
+        if (d < 0) break;
+        v = v * 16 + d;
+        i++;
+      }
+      if (i === h) return undefined;
+      this.pos = i;
+      return { value: v, start: s, end: i };
+    }
+    let i = s;
+    while (i < this.le) {
+      const c = text.charCodeAt(i);
+      if (!isDigit(c)) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    if (i === s) return undefined;
+    this.pos = i;
+    return { value: v, start: s, end: i };
+  }
+
+  /** Requires the value to end at a token boundary (whitespace, end, or one of `stops`). */
+  private requireBoundary(tokStart: number, what: string, stops = ''): void {
+    if (this.atEnd()) return;
+    const c = this.peek();
+    if (isSpace(c) || stops.includes(String.fromCharCode(c))) return;
+    throw this.err('TT102', tokStart, this.tokenEnd(tokStart), `Malformed ${what}: '${this.text.slice(tokStart, this.tokenEnd(tokStart))}'.`);
+  }
+
+  private readString(): TextTok {
+    const text = this.text;
+    const s = this.pos;
+    this.pos++; // opening quote
+    let out = '';
+    let chunk = this.pos;
+    while (true) {
+      if (this.pos >= this.le) {
+        throw this.err('TT100', s, this.le, 'Unterminated string: add the closing ".');
+      }
+      const c = text.charCodeAt(this.pos);
+      if (c === CH_QUOTE) {
+        out += text.slice(chunk, this.pos);
+        this.pos++;
+        break;
+      }
+      if (c === CH_BACKSLASH) {
+        out += text.slice(chunk, this.pos);
+        const e = text.charCodeAt(this.pos + 1);
+        if (e === CH_QUOTE) out += '"';
+        else if (e === CH_BACKSLASH) out += '\\';
+        else if (e === 110) out += '\n';
+        else if (e === 116) out += '\t';
+        else if (e === 120) {
+          const hex = text.slice(this.pos + 2, this.pos + 4);
+          if (!/^[0-9a-fA-F]{2}$/.test(hex)) {
+            throw this.err('TT100', this.pos, this.pos + 4, 'Bad escape: \\x must be followed by two hex digits.');
+          }
+          out += String.fromCharCode(parseInt(hex, 16));
+          this.pos += 2;
+        } else {
+          throw this.err('TT100', this.pos, this.pos + 2, 'Unknown escape: strings accept \\" \\\\ \\n \\t and \\xHH.');
+        }
+        this.pos += 2;
+        chunk = this.pos;
+        continue;
+      }
+      this.pos++;
+    }
+    return { text: out, start: this.col(s), end: this.col(this.pos) };
+  }
+
+  /** Free text to the end of the line, or a string. */
+  private readText(): TextTok {
+    this.skipWs();
+    if (this.peek() === CH_QUOTE) {
+      const t = this.readString();
+      this.skipWs();
+      if (!this.atEnd()) throw this.err('TT100', this.pos, this.le, 'Unexpected text after the closing quote.');
+      return t;
+    }
+    let e = this.le;
+    while (e > this.pos && isSpace(this.text.charCodeAt(e - 1))) e--;
+    const t = { text: this.text.slice(this.pos, e), start: this.col(this.pos), end: this.col(e) };
+    this.pos = this.le;
+    return t;
+  }
+
+  // ---- statements ----
+
+  private parseLine(line: number, start: number, end: number): void {
+    const text = this.text;
+    if (end > start && text.charCodeAt(end - 1) === CH_CR) end--;
+    // Cut the comment: `#` outside a string.
+    let inStr = false;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (inStr) {
+        if (c === CH_BACKSLASH) i++;
+        else if (c === CH_QUOTE) inStr = false;
+      } else if (c === CH_QUOTE) inStr = true;
+      else if (c === CH_HASH) {
+        end = i;
+        break;
+      }
+    }
+    this.ls = start;
+    this.le = end;
+    this.pos = start;
+    this.line = line;
+    this.skipWs();
+    if (this.atEnd()) return;
+    try {
+      const st = this.statement();
+      if (st) this.statements.push(st);
+    } catch (e) {
+      if (e instanceof LineError) this.report(e);
+      else throw e;
+    }
+  }
+
+  private statement(): Statement | undefined {
+    const c = this.peek();
+    if (c === 61 /* = */ && this.text.charCodeAt(this.pos + 1) === 61) return this.section();
+    let time: TimeSpec | undefined;
+    if (isDigit(c) || c === 43 /* + */ || c === 46 /* . */) {
+      time = this.time();
+      this.skipWs();
+      if (this.atEnd()) throw this.err('TT100', time.start + this.ls, time.end + this.ls, 'A time must be followed by an event on the same line.');
+    }
+    const wordStart = this.pos;
+    const first = this.readName('an endpoint name or a keyword');
+    const afterWord = this.pos;
+    this.skipWs();
+    const next = this.peek();
+    const isEventHead = next === 58 /* : */ || next === 45 /* - */ || next === 126; /* ~ */
+    if (!isEventHead) {
+      const kw = first.name.toLowerCase();
+      const keyword: Tok = { start: first.start, end: first.end };
+      switch (kw) {
+        case 'title':
+        case 'endpoint':
+        case 'option':
+          if (time) throw this.err('TT100', time.start + this.ls, time.end + this.ls, `A header statement (${kw}) cannot have a time.`);
+          return kw === 'title' ? this.title(keyword) : kw === 'endpoint' ? this.endpoint(keyword) : this.option(keyword);
+        case 'expect':
+          return this.expect(keyword);
+        case 'note':
+          return this.note(keyword);
+        case 'deliver':
+          return this.deliver(keyword, time);
+        default:
+          this.pos = afterWord;
+          throw this.err(
+            'TT100',
+            wordStart,
+            this.tokenEnd(afterWord),
+            `'${first.name}' is not a statement: write 'NAME: CALL', 'A -> B: FLAGS ...', or one of title, endpoint, option, expect, note, deliver.`,
+          );
+      }
+    }
+    if (next === 58) {
+      this.pos++;
+      return this.call(first, time);
+    }
+    return this.segment(first, time);
+  }
+
+  private time(): TimeSpec {
+    const s = this.pos;
+    let relative = false;
+    if (this.peek() === 43) {
+      relative = true;
+      this.pos++;
+    }
+    const text = this.text;
+    const ns = this.pos;
+    while (this.pos < this.le && (isDigit(text.charCodeAt(this.pos)) || text.charCodeAt(this.pos) === 46)) this.pos++;
+    const numText = text.slice(ns, this.pos);
+    // Unit: s, ms, us, or MSL (for `2MSL`).
+    const us = this.pos;
+    while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
+    const unit = text.slice(us, this.pos);
+    const bad = (): LineError =>
+      this.err('TT102', s, this.tokenEnd(s), `Malformed time '${text.slice(s, this.tokenEnd(s))}': write seconds (0.250), a relative time (+10ms), or +2MSL.`);
+    if (!isSpace(this.peek()) && !this.atEnd()) throw bad();
+    if (numText === '' || !/^(\d+(\.\d*)?|\.\d+)$/.test(numText)) {
+      throw bad();
+    }
+    const v = Number(numText);
+    let seconds = v;
+    let msl = 0;
+    switch (unit.toLowerCase()) {
+      case '':
+      case 's':
+        break;
+      case 'ms':
+        seconds = v / 1e3;
+        break;
+      case 'us':
+        seconds = v / 1e6;
+        break;
+      case 'msl':
+        if (unit !== 'MSL') throw bad();
+        seconds = 0;
+        msl = v;
+        break;
+      default:
+        throw bad();
+    }
+    return { relative, seconds, msl, start: this.col(s), end: this.col(this.pos) };
+  }
+
+  private section(): Statement {
+    const s = this.pos;
+    this.pos += 2;
+    let e = this.le;
+    while (e > this.pos && isSpace(this.text.charCodeAt(e - 1))) e--;
+    if (e - 2 >= this.pos && this.text.charCodeAt(e - 1) === 61 && this.text.charCodeAt(e - 2) === 61) e -= 2;
+    while (e > this.pos && isSpace(this.text.charCodeAt(e - 1))) e--;
+    this.skipWs();
+    const ts = Math.min(this.pos, e);
+    const text = this.text.slice(ts, e);
+    if (text.length === 0) throw this.err('TT100', s, this.le, 'A section needs a title: == TEXT ==');
+    return { kind: 'section', line: this.line, text: { text, start: this.col(ts), end: this.col(e) } };
+  }
+
+  private endOfLine(what: string): void {
+    this.skipWs();
+    if (!this.atEnd()) {
+      throw this.err('TT100', this.pos, this.le, `Unexpected '${this.text.slice(this.pos, this.le).slice(0, 30)}' after ${what}.`);
+    }
+  }
+
+  private title(keyword: Tok): Statement {
+    const text = this.readText();
+    if (text.text.length === 0) throw this.err('TT100', this.ls + keyword.start, this.ls + keyword.end, 'title needs a text: title "..."');
+    return { kind: 'title', line: this.line, keyword, text };
+  }
+
+  private endpoint(keyword: Tok): Statement {
+    this.skipWs();
+    const name = this.readName('the endpoint name');
+    this.skipWs();
+    let address: (Tok & { host: string; port: number; text: string }) | undefined;
+    let label: TextTok | undefined;
+    if (!this.atEnd() && !this.atWord('as')) {
+      address = this.address();
+      this.skipWs();
+    }
+    if (this.atWord('as')) {
+      this.pos += 2;
+      this.skipWs();
+      if (this.peek() !== CH_QUOTE) throw this.err('TT100', this.pos, this.tokenEnd(this.pos), 'Expected a quoted label after as: as "Web server".');
+      label = this.readString();
+    }
+    this.endOfLine('the endpoint declaration');
+    return { kind: 'endpoint', line: this.line, keyword, name, address, label };
+  }
+
+  private atWord(w: string): boolean {
+    const e = this.pos + w.length;
+    if (e > this.le) return false;
+    if (this.text.slice(this.pos, e).toLowerCase() !== w) return false;
+    return e === this.le || !isNameChar(this.text.charCodeAt(e));
+  }
+
+  private address(): Tok & { host: string; port: number; text: string } {
+    const s = this.pos;
+    const e = this.tokenEnd(s);
+    const raw = this.text.slice(s, e);
+    this.pos = e;
+    const bad = (why: string): LineError => this.err('TT102', s, e, `Malformed address '${raw}': ${why}`);
+    let host: string;
+    let portText: string;
+    if (raw.startsWith('[')) {
+      const close = raw.indexOf(']');
+      if (close < 0 || raw[close + 1] !== ':') throw bad('write IPv6 addresses in brackets with a port: [2001:db8::1]:443.');
+      host = raw.slice(1, close);
+      portText = raw.slice(close + 2);
+      if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(':')) throw bad('not an IPv6 address.');
+    } else {
+      const colon = raw.lastIndexOf(':');
+      if (colon <= 0) throw bad('write ADDRESS:PORT, e.g. 10.0.0.1:40000.');
+      host = raw.slice(0, colon);
+      portText = raw.slice(colon + 1);
+      if (host.includes(':')) throw bad('write IPv6 addresses in brackets: [2001:db8::1]:443.');
+      if (/^[0-9.]+$/.test(host)) {
+        const parts = host.split('.');
+        if (parts.length !== 4 || parts.some((q) => q === '' || Number(q) > 255)) throw bad('an IPv4 address has four numbers from 0 to 255.');
+      } else if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) {
+        throw bad('not an IP address or host name.');
+      }
+    }
+    if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw bad('the port is a number from 0 to 65535.');
+    return { host, port: Number(portText), text: raw, start: this.col(s), end: this.col(e) };
+  }
+
+  private option(keyword: Tok): Statement {
+    this.skipWs();
+    const key = this.readName('an option name (msl, origin or states)');
+    this.expectChar(61, `'=' after ${key.name}`);
+    const vs = this.pos;
+    const ve = this.tokenEnd(vs);
+    const value: TextTok = { text: this.text.slice(vs, ve), start: this.col(vs), end: this.col(ve) };
+    this.pos = ve;
+    this.endOfLine('the option');
+    const k = key.name.toLowerCase();
+    if (!(OPTION_KEYS as readonly string[]).includes(k)) {
+      throw this.err('TT101', this.ls + key.start, this.ls + key.end, `Unknown option '${key.name}': the options are msl, origin and states.`);
+    }
+    const v = value.text;
+    if (k === 'msl' && parseDuration(v) === undefined) {
+      throw this.err('TT102', vs, ve, `Malformed duration '${v}': write e.g. msl=30s, msl=2m... in seconds (120), ms (500ms) or us.`);
+    }
+    if (k === 'origin' && v !== 'model' && v !== 'capture') {
+      throw this.err('TT101', vs, ve, `Unknown origin '${v}': origin=model (hand-written) or origin=capture (an observation).`);
+    }
+    if (k === 'states' && v !== 'socket' && v !== 'rfc') {
+      throw this.err('TT101', vs, ve, `Unknown state spelling '${v}': states=socket (SYN_RCVD) or states=rfc (SYN-RECEIVED).`);
+    }
+    return { kind: 'option', line: this.line, keyword, key, value };
+  }
+
+  private expect(keyword: Tok): Statement {
+    const items: ExpectItem[] = [];
+    while (true) {
+      this.skipWs();
+      const endpoint = this.readName('an endpoint name');
+      this.skipWs();
+      const ss = this.pos;
+      while (this.pos < this.le) {
+        const c = this.text.charCodeAt(this.pos);
+        if (!(isNameChar(c) || c === 45)) break;
+        this.pos++;
+      }
+      if (this.pos === ss) throw this.err('TT100', ss, this.tokenEnd(ss), `Expected a state after ${endpoint.name}, e.g. expect ${endpoint.name} ESTABLISHED.`);
+      const stateText = this.text.slice(ss, this.pos);
+      const state = parseState(stateText);
+      const stateTok = { text: stateText, start: this.col(ss), end: this.col(this.pos) };
+      if (state < 0) {
+        this.report(this.err('TT106', ss, this.pos, `Unknown state '${stateText}': the states are CLOSED, LISTEN, SYN_SENT, SYN_RCVD, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT.`));
+      }
+      items.push({ endpoint, state, stateTok });
+      this.skipWs();
+      if (this.peek() === 44 /* , */) {
+        this.pos++;
+        continue;
+      }
+      break;
+    }
+    this.endOfLine('the expected states');
+    return { kind: 'expect', line: this.line, keyword, items };
+  }
+
+  private note(keyword: Tok): Statement {
+    this.skipWs();
+    const over: NameTok[] = [];
+    if (this.atWord('over')) {
+      this.pos += 4;
+      this.skipWs();
+    }
+    while (true) {
+      over.push(this.readName('the endpoint the note is over'));
+      this.skipWs();
+      if (this.peek() === 44) {
+        this.pos++;
+        this.skipWs();
+        continue;
+      }
+      break;
+    }
+    this.expectChar(58, "':' before the note text");
+    const text = this.readText();
+    return { kind: 'note', line: this.line, keyword, over, text };
+  }
+
+  private deliver(keyword: Tok, time: TimeSpec | undefined): EventStmt {
+    this.skipWs();
+    const label = this.readName('the label of the in-flight segment');
+    this.endOfLine('the label');
+    return { kind: 'deliver', line: this.line, time, keyword, label };
+  }
+
+  private call(endpoint: NameTok, time: TimeSpec | undefined): EventStmt {
+    this.skipWs();
+    const cs = this.pos;
+    const word = this.readName('a call (listen, connect, close, ...)');
+    const call = word.name.toLowerCase() as CallName;
+    if (!CALLS.includes(call)) {
+      throw this.err('TT108', cs, this.pos, `Unknown call '${word.name}': the calls are ${CALLS.join(', ')}.`);
+    }
+    const args: CallArg[] = [];
+    while (true) {
+      this.skipWs();
+      if (this.atEnd()) break;
+      const as = this.pos;
+      if (this.peek() === CH_QUOTE) {
+        const s = this.readString();
+        args.push({ text: this.text.slice(as, this.pos), key: undefined, num: undefined, str: s.text, start: s.start, end: s.end });
+        continue;
+      }
+      const ae = this.tokenEnd(as);
+      const raw = this.text.slice(as, ae);
+      this.pos = ae;
+      const eq = raw.indexOf('=');
+      const key = eq > 0 ? raw.slice(0, eq).toLowerCase() : undefined;
+      const valText = eq > 0 ? raw.slice(eq + 1) : raw;
+      const num = /^(\d+|0x[0-9a-fA-F]+)$/.test(valText) ? Number(valText) : undefined;
+      args.push({ text: raw, key, num, str: undefined, start: this.col(as), end: this.col(ae) });
+    }
+    this.checkCallArgs(call, args, cs);
+    return { kind: 'call', line: this.line, time, endpoint, call, callTok: word, args };
+  }
+
+  private checkCallArgs(call: CallName, args: CallArg[], callStart: number): void {
+    const at = (a: CallArg, msg: string): LineError => new LineError('TT108', a.start, a.end, msg);
+    const none = (): void => {
+      if (args.length > 0) throw at(args[0], `${call} takes no arguments.`);
+    };
+    switch (call) {
+      case 'listen':
+        if (args.length > 1) throw at(args[1], 'listen takes at most one argument: listen backlog=N.');
+        if (args.length === 1 && (args[0].key !== 'backlog' || args[0].num === undefined)) throw at(args[0], 'listen accepts only backlog=N.');
+        return;
+      case 'send':
+        if (args.length !== 1) {
+          throw args.length === 0
+            ? this.err('TT108', callStart, this.pos, 'send needs what is sent: send N (bytes) or send "TEXT".')
+            : at(args[1], 'send takes one argument: send N or send "TEXT".');
+        }
+        if (args[0].key !== undefined || (args[0].num === undefined && args[0].str === undefined)) throw at(args[0], 'send takes a byte count or a string: send 100, send "GET /".');
+        return;
+      case 'recv':
+        if (args.length > 1) throw at(args[1], 'recv takes at most one argument: recv [N].');
+        if (args.length === 1 && (args[0].key !== undefined || args[0].num === undefined)) throw at(args[0], 'recv takes an optional byte count: recv 100.');
+        return;
+      case 'bind':
+        if (args.length > 1) throw at(args[1], 'bind takes at most one argument: bind ADDRESS:PORT.');
+        if (args.length === 1 && !/:\d+$/.test(args[0].text)) throw at(args[0], 'bind takes ADDRESS:PORT, e.g. bind 0.0.0.0:80.');
+        return;
+      default:
+        none();
+    }
+  }
+
+  private segment(from: NameTok, time: TimeSpec | undefined): EventStmt {
+    const as = this.pos;
+    const c0 = this.peek();
+    const c1 = this.text.charCodeAt(this.pos + 1);
+    let arrow: Arrow;
+    if (c0 === 45 && c1 === 62) arrow = '->';
+    else if (c0 === 45 && (c1 === 120 || c1 === 88)) arrow = '-x';
+    else if (c0 === 126 && c1 === 62) arrow = '~>';
+    else throw this.err('TT100', as, this.tokenEnd(as), `Expected an arrow (->, -x or ~>) or ':' after ${from.name}, found ${this.describeHere()}.`);
+    this.pos += 2;
+    const arrowTok = { start: this.col(as), end: this.col(this.pos) };
+    this.skipWs();
+    const to = this.readName('the receiving endpoint');
+    this.skipWs();
+    this.expectChar(58, `':' after ${to.name}`);
+    this.skipWs();
+    const seg: SegmentStmt = {
+      kind: 'segment',
+      line: this.line,
+      time,
+      from,
+      to,
+      arrow,
+      arrowTok,
+      flags: 0,
+      flagsTok: { start: 0, end: 0 },
+      tcpdumpFlags: false,
+      seq: undefined,
+      ack: undefined,
+      len: undefined,
+      data: undefined,
+      win: undefined,
+      urg: undefined,
+      options: undefined,
+      label: undefined,
+      end: 0,
+    };
+    this.flags(seg);
+    // Fields and options, each a whitespace-separated token.
+    while (true) {
+      this.skipWs();
+      if (this.atEnd()) break;
+      const ts = this.pos;
+      if (this.atWord('as')) {
+        this.pos += 2;
+        this.skipWs();
+        const label = this.readName('a label after as');
+        if (arrow !== '~>') {
+          this.report(this.err('TT100', ts, this.pos, `Only an in-flight segment (~>) takes a label; this one is ${arrow === '->' ? 'delivered at once' : 'lost'}.`));
+        } else seg.label = label;
+        this.endOfLine('the label');
+        break;
+      }
+      try {
+        this.field(seg);
+      } catch (e) {
+        if (!(e instanceof LineError)) throw e;
+        // A bad field is reported and left out; the rest of the segment still counts.
+        this.report(e);
+        this.pos = this.tokenEnd(ts);
+      }
+    }
+    if (arrow === '~>' && !seg.label) {
+      throw this.err('TT100', as, this.pos, 'An in-flight segment needs a label so that it can be delivered later: A ~> B: ... as f1, then deliver f1.');
+    }
+    let e = this.le;
+    while (e > this.ls && isSpace(this.text.charCodeAt(e - 1))) e--;
+    seg.end = this.col(e);
+    return seg;
+  }
+
+  private flags(seg: SegmentStmt): void {
+    const text = this.text;
+    const s = this.pos;
+    let flags = 0;
+    if (this.peek() === 91 /* [ */) {
+      this.pos++;
+      while (this.pos < this.le && text.charCodeAt(this.pos) !== 93) {
+        const ch = text[this.pos];
+        const f = TCPDUMP_LETTERS[ch];
+        if (f === undefined) {
+          throw this.err('TT101', this.pos, this.pos + 1, `Unknown tcpdump flag letter '${ch}': the letters are S F R P U E W and '.' for ACK.`);
+        }
+        flags |= f;
+        this.pos++;
+      }
+      if (this.atEnd()) throw this.err('TT100', s, this.le, "Unclosed tcpdump flags: add ']'.");
+      this.pos++;
+      if (flags === 0) throw this.err('TT100', s, this.pos, 'Empty flags []: write at least one letter, e.g. [.] for a pure ACK.');
+      seg.tcpdumpFlags = true;
+    } else {
+      while (true) {
+        const ws = this.pos;
+        while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
+        const word = text.slice(ws, this.pos);
+        if (word === '') {
+          throw this.err('TT100', ws, this.tokenEnd(ws), `Expected segment flags (SYN, ACK, FIN, RST, PSH, URG, ECE, CWR) or tcpdump letters like [S.], found ${this.describeHere()}.`);
+        }
+        const f = FLAG_WORDS[word.toUpperCase()];
+        if (f === undefined) {
+          const hint = /^(SYN|FIN|RST|PSH)ACK$/i.test(word) ? ` (write ${word.slice(0, 3).toUpperCase()},ACK)` : '';
+          const isField = text.charCodeAt(this.pos) === 61;
+          throw this.err(
+            isField ? 'TT100' : 'TT101',
+            ws,
+            this.pos,
+            isField ? `A segment starts with its flags: write e.g. 'ACK ${word}=...'.` : `Unknown flag '${word}'${hint}: the flags are SYN, ACK, FIN, RST, PSH, URG, ECE, CWR.`,
+          );
+        }
+        if (flags & f) throw this.err('TT103', ws, this.pos, `Flag ${word.toUpperCase()} is given twice.`);
+        flags |= f;
+        // A separator may have spaces around it: `SYN, ACK`.
+        let q = this.pos;
+        while (q < this.le && isSpace(text.charCodeAt(q))) q++;
+        const c = text.charCodeAt(q);
+        if (q < this.le && (c === 44 || c === 43)) {
+          this.pos = q + 1;
+          this.skipWs();
+          continue;
+        }
+        break;
+      }
+    }
+    seg.flags = flags;
+    seg.flagsTok = { start: this.col(s), end: this.col(this.pos) };
+  }
+
+  private field(seg: SegmentStmt): void {
+    const text = this.text;
+    const ks = this.pos;
+    while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
+    const key = text.slice(ks, this.pos).toLowerCase();
+    if (key === '') {
+      throw this.err('TT100', ks, this.tokenEnd(ks), `Expected a field (seq=, ack=, len=, data=, win=, urg=) or an option (mss=, wscale=, sackok, sack=, ts=), found ${this.describeHere()}.`);
+    }
+    const opts = (): SegmentOptions => (seg.options ??= {});
+    if (key === 'sackok') {
+      if (this.peek() === 61) throw this.err('TT100', ks, this.tokenEnd(ks), 'sackok takes no value.');
+      this.requireBoundary(ks, 'option');
+      if (opts().sackok) throw this.dup(ks, 'sackok');
+      opts().sackok = { start: this.col(ks), end: this.col(this.pos) };
+      return;
+    }
+    if (this.peek() !== 61) {
+      const known = (SEGMENT_FIELDS as readonly string[]).includes(key) || (SEGMENT_OPTIONS as readonly string[]).includes(key);
+      if (known) throw this.err('TT100', ks, this.tokenEnd(ks), `Expected '=' and a value after ${key}.`);
+      throw this.unknownField(ks);
+    }
+    this.pos++;
+    const vs = this.pos;
+    switch (key) {
+      case 'seq':
+      case 'ack': {
+        if (seg[key]) throw this.dup(ks, key);
+        seg[key] = this.numExpr(ks, vs, key);
+        return;
+      }
+      case 'len':
+      case 'win':
+      case 'urg': {
+        if (seg[key]) throw this.dup(ks, key);
+        const max = key === 'len' ? 0x7fffffff : 0xffff;
+        seg[key] = this.intField(ks, vs, key, max, key === 'win' ? ' (the 16-bit field as sent; the scale comes from wscale)' : '');
+        return;
+      }
+      case 'data': {
+        if (seg.data) throw this.dup(ks, key);
+        if (this.peek() !== CH_QUOTE) throw this.err('TT100', vs, this.tokenEnd(vs), 'data takes a quoted string: data="GET /".');
+        const str = this.readString();
+        this.requireBoundary(ks, 'data field');
+        seg.data = { text: str.text, start: this.col(ks), end: str.end };
+        return;
+      }
+      case 'mss':
+      case 'wscale': {
+        if (opts()[key]) throw this.dup(ks, key);
+        opts()[key] = this.intField(ks, vs, key, key === 'mss' ? 0xffff : 14, key === 'wscale' ? ' (RFC 7323 caps the shift at 14)' : '');
+        return;
+      }
+      case 'sack': {
+        if (opts().sack) throw this.dup(ks, key);
+        const blocks: { left: number; right: number }[] = [];
+        while (true) {
+          const l = this.readUint();
+          if (!l || this.peek() !== 45) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed SACK blocks: write sack=LEFT-RIGHT[,LEFT-RIGHT...].');
+          this.pos++;
+          const r = this.readUint();
+          if (!r || l.value > MAX_U32 || r.value > MAX_U32) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed SACK blocks: write sack=LEFT-RIGHT[,LEFT-RIGHT...] with 32-bit numbers.');
+          blocks.push({ left: l.value, right: r.value });
+          if (this.peek() === 44) {
+            this.pos++;
+            continue;
+          }
+          break;
+        }
+        this.requireBoundary(ks, 'SACK blocks');
+        opts().sack = { blocks, start: this.col(ks), end: this.col(this.pos) };
+        return;
+      }
+      case 'ts': {
+        if (opts().ts) throw this.dup(ks, key);
+        const v = this.readUint();
+        let ecr: number | undefined;
+        if (v && this.peek() === 58) {
+          this.pos++;
+          const e = this.readUint();
+          if (!e) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed timestamps: write ts=VAL or ts=VAL:ECR.');
+          ecr = e.value;
+        }
+        if (!v || v.value > MAX_U32 || (ecr ?? 0) > MAX_U32) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed timestamps: write ts=VAL or ts=VAL:ECR (32-bit numbers).');
+        this.requireBoundary(ks, 'timestamps');
+        opts().ts = { val: v.value, ecr, start: this.col(ks), end: this.col(this.pos) };
+        return;
+      }
+      default:
+        throw this.unknownField(ks);
+    }
+  }
+
+  private dup(ks: number, key: string): LineError {
+    return this.err('TT103', ks, this.tokenEnd(ks), `${key} is given twice in this segment.`);
+  }
+
+  private unknownField(ks: number): LineError {
+    const raw = this.text.slice(ks, this.tokenEnd(ks));
+    return this.err(
+      'TT101',
+      ks,
+      this.tokenEnd(ks),
+      `Unknown field or option '${raw.split('=')[0]}': fields are seq, ack, len, data, win, urg; options are mss, wscale, sackok, sack, ts.`,
+    );
+  }
+
+  private intField(ks: number, vs: number, key: string, max: number, why: string): IntField {
+    const v = this.readUint();
+    if (!v) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: expected a number after ${key}=.`);
+    this.requireBoundary(ks, key);
+    if (v.value > max) throw this.err('TT102', ks, this.pos, `${key}=${v.value} is out of range: at most ${max}${why}.`);
+    return { value: v.value, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
+  }
+
+  private numExpr(ks: number, vs: number, key: string): NumField {
+    const text = this.text;
+    if (isNameStart(this.peek())) {
+      const ss = this.pos;
+      while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
+      const sym = text.slice(ss, this.pos);
+      let value = 0;
+      const c = this.peek();
+      if (c === 43 || c === 45) {
+        this.pos++;
+        const n = this.readUint();
+        if (!n) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: write ${key}=${sym}+1 (a symbol plus or minus a number).`);
+        value = c === 43 ? n.value : -n.value;
+        if (n.value > MAX_U32) throw this.err('TT102', ks, this.pos, `${key}: the offset ${n.value} is larger than 2^32-1.`);
+      }
+      this.requireBoundary(ks, key);
+      this.symbols.add(sym);
+      return { sym, value, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
+    }
+    const n = this.readUint();
+    if (!n) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: expected a number (1000, 0x3e8) or a symbol (x, x+1).`);
+    this.requireBoundary(ks, key);
+    if (n.value > MAX_U32) throw this.err('TT102', ks, this.pos, `${key}=${n.value} is out of range: sequence numbers are 32-bit (0 to 4294967295).`);
+    return { sym: undefined, value: n.value, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
+  }
+}
+
+/** Parses a duration (`30s`, `500ms`, `120`, `1m`, `2MSL` is handled by callers) to seconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d*)?|\.\d+)(s|ms|us|m)?$/.exec(text);
+  if (!m) return undefined;
+  const v = Number(m[1]);
+  switch (m[2]) {
+    case 'ms':
+      return v / 1e3;
+    case 'us':
+      return v / 1e6;
+    case 'm':
+      return v * 60;
+    default:
+      return v;
+  }
+}
