@@ -199,8 +199,10 @@ export interface SendOutcome {
   findings: Finding[];
   /** The segment is an answer the RFC prescribed (it leaves the sender's state as it was). */
   answer: boolean;
-  /** In a capture: the sender jumped over bytes the capture missed; the receiver has them. */
+  /** The sender jumped over bytes (missed by a capture, or a slip): the receiver is taken to have them. */
   gapFill: number | undefined;
+  /** The stack refuses to send this (data after its own FIN). */
+  refused: boolean;
 }
 
 /**
@@ -209,7 +211,7 @@ export interface SendOutcome {
  */
 export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome {
   const f: Finding[] = [];
-  const out: SendOutcome = { findings: f, answer: false, gapFill: undefined };
+  const out: SendOutcome = { findings: f, answer: false, gapFill: undefined, refused: false };
   const me = ctx.me;
   const flags = seg.flags;
   const s = S.state;
@@ -309,6 +311,8 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
       at: 'flags',
       fix: { kind: 'addAck', value: S.rcvNxt },
     });
+    // Go on as the fix would: without ACK the receiver would drop it and every later line would cascade.
+    seg.flags |= ACK;
     seg.ack ??= S.rcvNxt;
   }
 
@@ -341,6 +345,7 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
   checkAck(S, peer, seg, ctx, f);
 
   // --- effects on the sender ---
+  if (out.refused) return out; // "connection closing": the data never goes out
   const end = seqAdd(seg.seq, seg.len);
   if (seg.len > 0 && S.sndNxt !== undefined && seqGt(end, S.sndNxt)) {
     S.sendQueued = Math.max(0, S.sendQueued - seqDiff(end, S.sndNxt));
@@ -393,7 +398,10 @@ function retransmitSyn(S: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
       at: 'seq',
       fix: { kind: 'seq', value: S.iss },
     });
-    seg.seq = S.iss;
+    // The sender goes on with the ISN its segment shows (what the following lines will use).
+    S.iss = seg.seq;
+    S.sndUna = seg.seq;
+    S.sndNxt = seqAdd(seg.seq, 1);
   } else {
     f.push({ code: 'TT303', message: `Retransmission of ${ctx.me}'s SYN (seq=${ctx.num('me', seg.seq)}).`, at: 'seq' });
   }
@@ -482,6 +490,7 @@ function checkSeq(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
         message: `${ctx.me} already sent its FIN (seq=${ctx.num('me', S.finSeq)}): after a FIN no new data or FIN may follow; only retransmissions of what was sent.`,
         at: seg.len > 0 ? 'len' : 'flags',
       });
+      out.refused = true;
       return;
     }
   }
@@ -512,13 +521,11 @@ function checkSeq(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
       at: 'seq',
       fix: { kind: 'seq', value: nxt },
     });
-    if (ctx.capture) {
-      // The capture missed segments: the receiver will have got them.
-      out.gapFill = nxt;
-      advanceSndNxt(S, seg.seq);
-    } else {
-      seg.seq = nxt; // go on as if written at SND.NXT: one mistake, one diagnostic
-    }
+    // Go on from the numbers the segment uses: in a capture the skipped bytes are segments it
+    // missed; in a hand-written trace the lines after a slip usually continue from it. Either way the
+    // receiver is taken to have the skipped bytes, so that one slip gives one diagnostic.
+    out.gapFill = nxt;
+    advanceSndNxt(S, seg.seq);
     return;
   }
 
@@ -822,6 +829,15 @@ function arrivesSynchronized(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[], gapFill: 
     R.passive = passive;
     R.state = LISTEN;
     arrivesListen(R, seg, ctx);
+    return;
+  }
+
+  // TIME-WAIT: "The only thing that can arrive in this state is a retransmission of the remote
+  // FIN. Acknowledge it, and restart the 2 MSL timeout." It sits below RCV.NXT, so it is handled
+  // before the acceptability test would drop it.
+  if (s === TIME_WAIT && seg.flags & FIN && !(seg.flags & (RST | SYN)) && R.peerFin !== undefined && seqAdd(seg.seq, seg.len) === R.peerFin) {
+    R.owedAck = true;
+    R.timeWaitSince = undefined;
     return;
   }
 
