@@ -142,7 +142,8 @@ function runCheck(args: Args, io: Io): number {
       ioFailed = true;
       continue;
     }
-    const result = check(text);
+    // The report needs diagnostics and the timeline only: stream, do not keep the tree.
+    const result = check(text, { keepSyntax: false });
     if (result.diagnostics.some((d) => d.severity === 'error')) anyError = true;
     results.push({ file, result });
   }

@@ -20,7 +20,7 @@ import {
 } from '../syntax/ast';
 import { parse, parseDuration, utf8Length } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
-import { seqAdd, seqDiff } from '../tcp/seq';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
 import { CLOSED, LISTEN, TIME_WAIT, stateName, type State } from '../tcp/states';
 import { Tcb, type SegmentRef } from '../tcp/tcb';
 import { CODES } from './codes';
@@ -38,14 +38,29 @@ import type {
   TraceOptions,
 } from './types';
 
-/** Checks a `.tcptrace` document. Never throws on any input. */
+/**
+ * Checks a `.tcptrace` document. Never throws on any input. With
+ * `keepSyntax: false` each statement is checked as soon as it is parsed and
+ * then dropped (`result.parsed.statements` is empty): what the command line
+ * does, so that memory does not grow with the tree of a huge trace.
+ */
 export function check(text: string, options: CheckOptions = {}): CheckResult {
+  if (options.keepSyntax === false) {
+    const parsed: ParsedTrace = { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
+    // About one statement per 40 characters: saves most of the timeline's regrowth.
+    const c = new Checker(parsed, options, false, Math.ceil(text.length / 40));
+    parse(text, (s, i) => c.step(s, i), parsed);
+    c.finish();
+    return c.result();
+  }
   return checkParsed(parse(text), options);
 }
 
 export function checkParsed(parsed: ParsedTrace, options: CheckOptions = {}): CheckResult {
-  const c = new Checker(parsed, options);
-  c.run();
+  const c = new Checker(parsed, options, parsed.symbols.size > 0, parsed.statements.length + 1);
+  const stmts = parsed.statements;
+  for (let i = 0; i < stmts.length; i++) c.step(stmts[i], i);
+  c.finish();
   return c.result();
 }
 
@@ -74,18 +89,23 @@ class Checker {
   private readonly bindingsBySpace: [SymbolBinding[], SymbolBinding[]] = [[], []];
   private readonly numbering: [NumField | undefined, NumField | undefined] = [undefined, undefined];
   private readonly labels = new Map<string, InFlight>();
-  private readonly symbolic: boolean;
+  /** The trace writes symbols; when streaming, this turns on at the first symbol. */
+  private symbolic: boolean;
   private firstEventLine = -1;
   private now = NaN;
-  private lastRef: [(SegmentRef & { name: string }) | undefined, (SegmentRef & { name: string }) | undefined] = [undefined, undefined];
+  /** The last event that involved each endpoint, and the token naming it there (for TT209). */
+  private readonly lastLine: [number, number] = [-1, -1];
+  private readonly lastTok: [Tok | undefined, Tok | undefined] = [undefined, undefined];
   private readonly headerSeen = new Set<string>();
 
   constructor(
     private readonly parsed: ParsedTrace,
     private readonly options: CheckOptions,
+    symbolic: boolean,
+    capacity: number,
   ) {
-    this.timeline = new Timeline(parsed.statements.length + 1);
-    this.symbolic = parsed.symbols.size > 0;
+    this.timeline = new Timeline(capacity);
+    this.symbolic = symbolic;
   }
 
   // ---- diagnostics ----
@@ -129,16 +149,11 @@ class Checker {
 
   // ---- main loop ----
 
-  run(): void {
-    const stmts = this.parsed.statements;
-    for (let i = 0; i < stmts.length; i++) {
-      const s = stmts[i];
-      if (isEvent(s)) {
-        if (this.firstEventLine < 0) this.firstEventLine = s.line;
-        this.event(s, i);
-      } else this.other(s);
-    }
-    this.finish();
+  step(s: Statement, index: number): void {
+    if (isEvent(s)) {
+      if (this.firstEventLine < 0) this.firstEventLine = s.line;
+      this.event(s, index);
+    } else this.other(s);
   }
 
   private other(s: Statement): void {
@@ -247,7 +262,18 @@ class Checker {
     return i;
   }
 
-  private ctx(me: number, capture = this.opts.origin === 'capture'): Ctx {
+  private readonly ctxCache: (Ctx | undefined)[] = [undefined, undefined];
+
+  /** The context the rules see for endpoint `me`; built once names and options are final. */
+  private ctx(me: number): Ctx {
+    const cached = this.ctxCache[me];
+    if (cached && this.endpoints.length === 2) return cached;
+    const c = this.makeCtx(me, this.opts.origin === 'capture');
+    this.ctxCache[me] = c;
+    return c;
+  }
+
+  private makeCtx(me: number, capture: boolean): Ctx {
     const peer = 1 - me;
     return {
       me: this.endpoints[me]?.name ?? '?',
@@ -307,21 +333,21 @@ class Checker {
       const t = this.tcbs[e];
       if (t.state === TIME_WAIT && t.timeWaitSince === undefined && !Number.isNaN(this.now)) t.timeWaitSince = this.now;
     }
-    let seg = undefined;
-    if (s.kind === 'segment' && this.lastSeg && this.lastSegStmt === s) seg = this.lastSeg;
-    this.timeline.push(s.line, index, this.now, this.tcbs, seg);
-    this.lastSeg = undefined;
+    this.timeline.push(s.line, index, this.now, this.tcbs, this.segDone === s ? this.segNums : undefined);
+    this.segDone = undefined;
   }
 
-  private lastSeg: { seq: number; ack: number | undefined; len: number; seqInferred: boolean; ackInferred: boolean } | undefined;
-  private lastSegStmt: SegmentStmt | undefined;
+  /** The numbers of the segment just processed (reused: one object for the whole run). */
+  private readonly segNums = { seq: 0, ack: undefined as number | undefined, len: 0, seqInferred: false, ackInferred: false };
+  private segDone: SegmentStmt | undefined;
 
   private call(s: CallStmt): void {
     const ep = this.endpointOf(s.endpoint, s.line);
     if (ep < 0) return;
     const tcb = this.tcbs[ep];
     const ref: SegmentRef = { line: s.line, start: s.callTok.start, end: s.callTok.end };
-    this.lastRef[ep] = { line: s.line, start: s.endpoint.start, end: s.endpoint.end, name: s.endpoint.name };
+    this.lastLine[ep] = s.line;
+    this.lastTok[ep] = s.endpoint;
     const before = tcb.state;
     const sinceTW = tcb.timeWaitSince;
     const arg = s.args[0];
@@ -371,8 +397,9 @@ class Checker {
     const [a, b] = eps;
     const S = this.tcbs[a];
     const P = this.tcbs[b];
-    this.lastRef[a] = { line: s.line, start: s.from.start, end: s.from.end, name: s.from.name };
-    this.lastRef[b] = { line: s.line, start: s.to.start, end: s.to.end, name: s.to.name };
+    this.lastLine[a] = this.lastLine[b] = s.line;
+    this.lastTok[a] = s.from;
+    this.lastTok[b] = s.to;
 
     // Payload length: len= and data= must agree.
     let len = s.len?.value ?? 0;
@@ -434,7 +461,12 @@ class Checker {
 
     // --- the sender ---
     const refusedSyn = S.refusedSyn;
+    const nxtBefore = S.sndNxt;
     const out = sendSegment(S, P, seg, ctx);
+    if (!out.refused && S.sndNxt !== undefined && (nxtBefore === undefined || seqGt(S.sndNxt, nxtBefore)) && !(flags & RST)) {
+      // New sequence space went out: it waits for an acknowledgment (TT210 if none ever comes).
+      S.unacked.push(S.sndNxt, s.line, s.flagsTok.start, s.flagsTok.end, seg.seq);
+    }
     for (const f of out.findings) {
       if (f.code === 'TT200' && f.fix?.kind === 'listen' && refusedSyn) {
         // The RST the CLOSED endpoint owed is not the point: the missing listen is.
@@ -442,8 +474,13 @@ class Checker {
       }
       this.finding(f, s, a, b);
     }
-    this.lastSeg = { seq: seg.seq, ack: seg.ack, len: seg.len, seqInferred, ackInferred };
-    this.lastSegStmt = s;
+    const n = this.segNums;
+    n.seq = seg.seq;
+    n.ack = seg.ack;
+    n.len = seg.len;
+    n.seqInferred = seqInferred;
+    n.ackInferred = ackInferred;
+    this.segDone = s;
 
     // --- the receiver ---
     // A segment the sender could not send still arrives (the RFC's reaction applies), but its line
@@ -491,7 +528,8 @@ class Checker {
       return;
     }
     f.delivered = s.line;
-    this.lastRef[f.to] = { line: s.line, start: s.label.start, end: s.label.end, name: this.endpoints[f.to].name };
+    this.lastLine[f.to] = s.line;
+    this.lastTok[f.to] = s.label;
     this.arrive(f.to, f.seg, f.gapFill, f.stmt, s.line, s.label, f.senderErred);
   }
 
@@ -499,6 +537,7 @@ class Checker {
     const R = this.tcbs[r];
     const arrivalSeg: Seg = at ? { ...seg, ref: { line, start: at.start, end: at.end } } : seg;
     const out = segmentArrives(R, arrivalSeg, this.ctx(r), gapFill);
+    pruneAcked(R);
     if (quiet) return;
     for (const f of out.findings) {
       const tok = at ?? (f.at === 'len' ? (s.len ?? s.data ?? s.flagsTok) : s.flagsTok);
@@ -577,6 +616,7 @@ class Checker {
       );
     }
     if (field.sym === undefined) return field.value >>> 0;
+    this.symbolic = true;
     const bound = this.symbols.get(field.sym);
     if (bound) {
       if (bound.space !== space) {
@@ -611,7 +651,7 @@ class Checker {
 
   // ---- the end of the trace ----
 
-  private finish(): void {
+  finish(): void {
     for (const f of this.labels.values()) {
       if (f.delivered < 0 && f.stmt.label) {
         // Still in flight at the end is a warning, a bad label an error (spec section 6).
@@ -633,14 +673,29 @@ class Checker {
       if (t.sendQueued > 0 && t.sendRef) {
         this.add('TT210', t.sendRef.line, t.sendRef, `${t.sendQueued} bytes given to send never appear in ${name}'s segments.`);
       }
+      let answeredLine = -1;
       if (t.unanswered && t.state !== CLOSED) {
         const u = t.unanswered;
+        answeredLine = u.ref.line;
         this.add('TT210', u.ref.line, u.ref, `${name} never answers this ${u.what}: ${u.what === 'SYN' ? 'a SYN is answered with SYN,ACK (or a RST)' : 'what arrives is acknowledged'}${u.ackNeeded !== undefined ? ` (ack=${this.fmt(1 - e, u.ackNeeded)})` : ''}.`);
       }
+      // What this endpoint sent and never saw acknowledged: every copy lost, or the answer never came.
+      const peer = this.tcbs[1 - e];
+      if (t.state !== CLOSED && t.unackedHead < t.unacked.length) {
+        const q = t.unacked;
+        const h = t.unackedHead;
+        const line = q[h + 1];
+        const peerName = this.endpoints[1 - e]?.name ?? 'the peer';
+        // Not when the peer did answer (its ACK was lost, or wrong and reported there): its side is the story.
+        const peerAnswered = peer.lastAckSent !== undefined && seqGe(peer.lastAckSent, q[h + 4]);
+        if (!peerAnswered && line !== peer.unanswered?.ref.line && line !== answeredLine) {
+          this.add('TT210', line, { start: q[h + 2], end: q[h + 3] }, `This segment of ${name} is never acknowledged: by the end of the trace ${peerName} has not acknowledged ${this.fmt(e, t.sndUna ?? q[h])} onward (the segment or its answer was lost), so ${name} keeps retransmitting or gives up.`);
+        }
+      }
       if (t.state !== CLOSED && t.state !== LISTEN) {
-        const at = this.lastRef[e];
+        const at = this.lastTok[e];
         if (at) {
-          this.add('TT209', at.line, at, `The trace ends with ${name} in ${stateName(t.state, this.opts.states)}${t.state === TIME_WAIT ? ' (it closes after 2MSL: end it with timeout)' : ''}.`);
+          this.add('TT209', this.lastLine[e], at, `The trace ends with ${name} in ${stateName(t.state, this.opts.states)}${t.state === TIME_WAIT ? ' (it closes after 2MSL: end it with timeout)' : ''}.`);
         }
       }
     }
@@ -650,6 +705,24 @@ class Checker {
   finalStates(): State[] {
     return this.tcbs.map((t) => t.state);
   }
+}
+
+const UNACKED_STRIDE = 5;
+
+/** Drops the segments that SND.UNA now covers. */
+function pruneAcked(t: Tcb): void {
+  const q = t.unacked;
+  if (t.sndUna === undefined || q.length === 0) return;
+  let h = t.unackedHead;
+  while (h < q.length && seqLe(q[h], t.sndUna)) h += UNACKED_STRIDE;
+  if (h >= q.length) {
+    q.length = 0;
+    h = 0;
+  } else if (h > 4096) {
+    t.unacked = q.slice(h);
+    h = 0;
+  }
+  t.unackedHead = h;
 }
 
 function fmtTime(s: number): string {

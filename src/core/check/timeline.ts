@@ -101,25 +101,28 @@ export class Timeline {
     this.lines[i] = line;
     this.stmts[i] = stmtIndex;
     this.times[i] = time;
+    const nums = this.nums;
     for (let e = 0; e < 2; e++) {
       const t = tcbs[e];
       const k = i * 2 + e;
       this.states[k] = t.state;
-      let bits = 0;
       const base = k * FIELDS;
-      const put = (f: number, v: number | undefined): void => {
-        if (v !== undefined) {
-          bits |= 1 << f;
-          this.nums[base + f] = v;
-        }
-      };
-      put(F_ISS, t.iss);
-      put(F_IRS, t.irs);
-      put(F_UNA, t.sndUna);
-      put(F_NXT, t.sndNxt);
-      put(F_SWND, t.sndWnd === undefined ? undefined : Math.min(t.sndWnd, 0xffffffff));
-      put(F_RNXT, t.rcvNxt);
-      put(F_RWND, t.rcvWnd === undefined ? undefined : Math.min(t.rcvWnd, 0xffffffff));
+      // Inlined (no closure): this runs twice per event on traces of a million events.
+      let bits = 0;
+      let v = t.iss;
+      if (v !== undefined) (bits |= 1 << F_ISS), (nums[base + F_ISS] = v);
+      v = t.irs;
+      if (v !== undefined) (bits |= 1 << F_IRS), (nums[base + F_IRS] = v);
+      v = t.sndUna;
+      if (v !== undefined) (bits |= 1 << F_UNA), (nums[base + F_UNA] = v);
+      v = t.sndNxt;
+      if (v !== undefined) (bits |= 1 << F_NXT), (nums[base + F_NXT] = v);
+      v = t.sndWnd;
+      if (v !== undefined) (bits |= 1 << F_SWND), (nums[base + F_SWND] = Math.min(v, 0xffffffff));
+      v = t.rcvNxt;
+      if (v !== undefined) (bits |= 1 << F_RNXT), (nums[base + F_RNXT] = v);
+      v = t.rcvWnd;
+      if (v !== undefined) (bits |= 1 << F_RWND), (nums[base + F_RWND] = Math.min(v, 0xffffffff));
       this.known[k] = bits;
     }
     if (seg) {

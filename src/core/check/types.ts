@@ -74,6 +74,11 @@ export interface SymbolBinding {
 export interface CheckOptions {
   /** Per-code severity overrides; 'off' removes the code's diagnostics. */
   severities?: Readonly<Record<string, Severity | 'off'>>;
+  /**
+   * Keep the syntax tree in the result (default). `false` checks each
+   * statement as it is parsed and keeps only diagnostics and the timeline.
+   */
+  keepSyntax?: boolean;
 }
 
 export interface CheckResult {

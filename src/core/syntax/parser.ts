@@ -122,17 +122,37 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-export function parse(text: string): ParsedTrace {
-  const p = new Parser(text);
+/** Position of the next `ch` at or after `from`, or the text's length when there is none. */
+function indexOrEnd(text: string, ch: string, from: number): number {
+  const i = text.indexOf(ch, from);
+  return i < 0 ? text.length : i;
+}
+
+/** Called for each statement, in order, when the tree is not kept. */
+export type StatementSink = (s: Statement, index: number) => void;
+
+/**
+ * Parses a whole document. With `sink`, each statement goes to it as soon as
+ * it is parsed and is not kept (`statements` stays empty): a million-event
+ * trace is then checked without holding its tree. `result.diagnostics` and
+ * `result.symbols` fill as parsing goes.
+ */
+export function parse(text: string, sink?: StatementSink, result?: ParsedTrace): ParsedTrace {
+  const out: ParsedTrace = result ?? { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
+  const p = new Parser(text, out, sink);
   p.run();
-  return { statements: p.statements, diagnostics: p.diagnostics, symbols: p.symbols, lineCount: p.lineCount };
+  out.lineCount = p.lineCount;
+  return out;
 }
 
 class Parser {
-  statements: Statement[] = [];
-  diagnostics: SyntaxDiagnostic[] = [];
-  symbols = new Set<string>();
+  readonly statements: Statement[];
+  readonly diagnostics: SyntaxDiagnostic[];
+  readonly symbols: Set<string>;
   lineCount = 0;
+  private index = 0;
+  private nextHash = -1;
+  private nextQuote = -1;
 
   /** The current line: text[ls, le) with the comment already cut off. */
   private ls = 0;
@@ -140,7 +160,15 @@ class Parser {
   private pos = 0;
   private line = 0;
 
-  constructor(private readonly text: string) {}
+  constructor(
+    private readonly text: string,
+    out: ParsedTrace,
+    private readonly sink: StatementSink | undefined,
+  ) {
+    this.statements = out.statements;
+    this.diagnostics = out.diagnostics;
+    this.symbols = out.symbols;
+  }
 
   run(): void {
     const text = this.text;
@@ -191,13 +219,37 @@ class Parser {
     return `'${this.text.slice(this.pos, this.tokenEnd(this.pos)).slice(0, 20)}'`;
   }
 
+  /** Recently seen names: endpoint names repeat on every line, so they are shared, not re-sliced. */
+  private readonly names: string[] = [];
+
+  private intern(s: number, e: number): string {
+    const len = e - s;
+    const names = this.names;
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i];
+      if (n.length === len && this.text.startsWith(n, s)) return n;
+    }
+    const n = this.text.slice(s, e);
+    if (names.length < 8) names.push(n);
+    return n;
+  }
+
   private readName(what: string): NameTok {
     const s = this.pos;
     if (!isNameStart(this.peek())) {
       throw this.err('TT100', s, this.tokenEnd(s), `Expected ${what} (a name such as client or server), found ${this.describeHere()}.`);
     }
     while (this.pos < this.le && isNameChar(this.text.charCodeAt(this.pos))) this.pos++;
-    return { name: this.text.slice(s, this.pos), start: this.col(s), end: this.col(this.pos) };
+    return { name: this.intern(s, this.pos), start: this.col(s), end: this.col(this.pos) };
+  }
+
+  /** Case-insensitive match of text[s, e) against a lowercase ASCII word, without allocating. */
+  private is(s: number, e: number, word: string): boolean {
+    if (e - s !== word.length) return false;
+    for (let i = 0; i < word.length; i++) {
+      if ((this.text.charCodeAt(s + i) | 0x20) !== word.charCodeAt(i)) return false;
+    }
+    return true;
   }
 
   private expectChar(c: number, what: string): void {
@@ -309,17 +361,28 @@ class Parser {
   private parseLine(line: number, start: number, end: number): void {
     const text = this.text;
     if (end > start && text.charCodeAt(end - 1) === CH_CR) end--;
-    // Cut the comment: `#` outside a string.
-    let inStr = false;
-    for (let i = start; i < end; i++) {
-      const c = text.charCodeAt(i);
-      if (inStr) {
-        if (c === CH_BACKSLASH) i++;
-        else if (c === CH_QUOTE) inStr = false;
-      } else if (c === CH_QUOTE) inStr = true;
-      else if (c === CH_HASH) {
-        end = i;
-        break;
+    // Cut the comment: `#` outside a string. Native indexOf first; scan by hand only when a
+    // quote comes before the `#` (this runs on every line).
+    // The next `#` and `"` are remembered across lines, so the whole document is searched once.
+    if (this.nextHash < start) this.nextHash = indexOrEnd(text, '#', start);
+    const hash = this.nextHash;
+    if (hash < end) {
+      if (this.nextQuote < start) this.nextQuote = indexOrEnd(text, '"', start);
+      const quote = this.nextQuote;
+      if (quote > hash) end = hash;
+      else {
+        let inStr = false;
+        for (let i = start; i < end; i++) {
+          const c = text.charCodeAt(i);
+          if (inStr) {
+            if (c === CH_BACKSLASH) i++;
+            else if (c === CH_QUOTE) inStr = false;
+          } else if (c === CH_QUOTE) inStr = true;
+          else if (c === CH_HASH) {
+            end = i;
+            break;
+          }
+        }
       }
     }
     this.ls = start;
@@ -330,7 +393,10 @@ class Parser {
     if (this.atEnd()) return;
     try {
       const st = this.statement();
-      if (st) this.statements.push(st);
+      if (st) {
+        if (this.sink) this.sink(st, this.index++);
+        else this.statements.push(st);
+      }
     } catch (e) {
       if (e instanceof LineError) this.report(e);
       else throw e;
@@ -392,40 +458,42 @@ class Parser {
       this.pos++;
     }
     const text = this.text;
-    const ns = this.pos;
-    while (this.pos < this.le && (isDigit(text.charCodeAt(this.pos)) || text.charCodeAt(this.pos) === 46)) this.pos++;
-    const numText = text.slice(ns, this.pos);
+    const bad = (): LineError =>
+      this.err('TT102', s, this.tokenEnd(s), `Malformed time '${text.slice(s, this.tokenEnd(s))}': write seconds (0.250), a relative time (+10ms), or +2MSL.`);
+    // Digits, an optional fraction: parsed by hand (this runs on every line of a timed trace).
+    let v = 0;
+    let digits = 0;
+    while (this.pos < this.le && isDigit(text.charCodeAt(this.pos))) {
+      v = v * 10 + (text.charCodeAt(this.pos++) - 48);
+      digits++;
+    }
+    if (this.peek() === 46) {
+      this.pos++;
+      let scale = 0.1;
+      let frac = 0;
+      while (this.pos < this.le && isDigit(text.charCodeAt(this.pos))) {
+        frac += (text.charCodeAt(this.pos++) - 48) * scale;
+        scale /= 10;
+        digits++;
+      }
+      v += frac;
+    }
+    if (digits === 0) throw bad();
     // Unit: s, ms, us, or MSL (for `2MSL`).
     const us = this.pos;
     while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
-    const unit = text.slice(us, this.pos);
-    const bad = (): LineError =>
-      this.err('TT102', s, this.tokenEnd(s), `Malformed time '${text.slice(s, this.tokenEnd(s))}': write seconds (0.250), a relative time (+10ms), or +2MSL.`);
+    const ue = this.pos;
     if (!isSpace(this.peek()) && !this.atEnd()) throw bad();
-    if (numText === '' || !/^(\d+(\.\d*)?|\.\d+)$/.test(numText)) {
-      throw bad();
-    }
-    const v = Number(numText);
     let seconds = v;
     let msl = 0;
-    switch (unit.toLowerCase()) {
-      case '':
-      case 's':
-        break;
-      case 'ms':
-        seconds = v / 1e3;
-        break;
-      case 'us':
-        seconds = v / 1e6;
-        break;
-      case 'msl':
-        if (unit !== 'MSL') throw bad();
-        seconds = 0;
-        msl = v;
-        break;
-      default:
-        throw bad();
-    }
+    if (ue === us || this.is(us, ue, 's')) {
+      // seconds
+    } else if (this.is(us, ue, 'ms')) seconds = v / 1e3;
+    else if (this.is(us, ue, 'us')) seconds = v / 1e6;
+    else if (text.startsWith('MSL', us) && ue - us === 3) {
+      seconds = 0;
+      msl = v;
+    } else throw bad();
     return { relative, seconds, msl, start: this.col(s), end: this.col(this.pos) };
   }
 
@@ -478,8 +546,7 @@ class Parser {
 
   private atWord(w: string): boolean {
     const e = this.pos + w.length;
-    if (e > this.le) return false;
-    if (this.text.slice(this.pos, e).toLowerCase() !== w) return false;
+    if (e > this.le || !this.is(this.pos, e, w)) return false;
     return e === this.le || !isNameChar(this.text.charCodeAt(e));
   }
 
@@ -756,12 +823,12 @@ class Parser {
       while (true) {
         const ws = this.pos;
         while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
-        const word = text.slice(ws, this.pos);
-        if (word === '') {
+        if (this.pos === ws) {
           throw this.err('TT100', ws, this.tokenEnd(ws), `Expected segment flags (SYN, ACK, FIN, RST, PSH, URG, ECE, CWR) or tcpdump letters like [S.], found ${this.describeHere()}.`);
         }
-        const f = FLAG_WORDS[word.toUpperCase()];
+        const f = this.flagWord(ws, this.pos);
         if (f === undefined) {
+          const word = text.slice(ws, this.pos);
           const hint = /^(SYN|FIN|RST|PSH)ACK$/i.test(word) ? ` (write ${word.slice(0, 3).toUpperCase()},ACK)` : '';
           const isField = text.charCodeAt(this.pos) === 61;
           throw this.err(
@@ -771,7 +838,7 @@ class Parser {
             isField ? `A segment starts with its flags: write e.g. 'ACK ${word}=...'.` : `Unknown flag '${word}'${hint}: the flags are SYN, ACK, FIN, RST, PSH, URG, ECE, CWR.`,
           );
         }
-        if (flags & f) throw this.err('TT103', ws, this.pos, `Flag ${word.toUpperCase()} is given twice.`);
+        if (flags & f) throw this.err('TT103', ws, this.pos, `Flag ${text.slice(ws, this.pos).toUpperCase()} is given twice.`);
         flags |= f;
         // A separator may have spaces around it: `SYN, ACK`.
         let q = this.pos;
@@ -789,11 +856,51 @@ class Parser {
     seg.flagsTok = { start: this.col(s), end: this.col(this.pos) };
   }
 
+  /** A flag word (any case) to its bit, without allocating. */
+  private flagWord(s: number, e: number): number | undefined {
+    if (e - s !== 3) return undefined;
+    if (this.is(s, e, 'ack')) return ACK;
+    if (this.is(s, e, 'syn')) return SYN;
+    if (this.is(s, e, 'fin')) return FIN;
+    if (this.is(s, e, 'psh')) return PSH;
+    if (this.is(s, e, 'rst')) return RST;
+    if (this.is(s, e, 'urg')) return URG;
+    if (this.is(s, e, 'ece')) return ECE;
+    if (this.is(s, e, 'cwr')) return CWR;
+    return undefined;
+  }
+
+  /** The field or option name at text[s, e), lowercased; only known keys are returned as constants. */
+  private fieldKey(s: number, e: number): string {
+    switch (e - s) {
+      case 2:
+        if (this.is(s, e, 'ts')) return 'ts';
+        break;
+      case 3:
+        if (this.is(s, e, 'seq')) return 'seq';
+        if (this.is(s, e, 'ack')) return 'ack';
+        if (this.is(s, e, 'len')) return 'len';
+        if (this.is(s, e, 'win')) return 'win';
+        if (this.is(s, e, 'urg')) return 'urg';
+        if (this.is(s, e, 'mss')) return 'mss';
+        break;
+      case 4:
+        if (this.is(s, e, 'data')) return 'data';
+        if (this.is(s, e, 'sack')) return 'sack';
+        break;
+      case 6:
+        if (this.is(s, e, 'sackok')) return 'sackok';
+        if (this.is(s, e, 'wscale')) return 'wscale';
+        break;
+    }
+    return this.text.slice(s, e).toLowerCase();
+  }
+
   private field(seg: SegmentStmt): void {
     const text = this.text;
     const ks = this.pos;
     while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
-    const key = text.slice(ks, this.pos).toLowerCase();
+    const key = this.pos === ks ? '' : this.fieldKey(ks, this.pos);
     if (key === '') {
       throw this.err('TT100', ks, this.tokenEnd(ks), `Expected a field (seq=, ack=, len=, data=, win=, urg=) or an option (mss=, wscale=, sackok, sack=, ts=), found ${this.describeHere()}.`);
     }
@@ -908,7 +1015,7 @@ class Parser {
     if (isNameStart(this.peek())) {
       const ss = this.pos;
       while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
-      const sym = text.slice(ss, this.pos);
+      const sym = this.intern(ss, this.pos);
       let value = 0;
       const c = this.peek();
       if (c === 43 || c === 45) {

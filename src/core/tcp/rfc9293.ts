@@ -74,6 +74,10 @@ export function segLen(seg: Seg): number {
   return seg.len + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
 }
 
+function bytes(n: number): string {
+  return n === 1 ? '1 byte' : `${n} bytes`;
+}
+
 function st(ctx: Ctx, s: State): string {
   return stateName(s, ctx.states);
 }
@@ -283,11 +287,11 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
       }
     }
     const why = S.lastDropped
-      ? `the segment at line ${S.lastDropped.ref.line + 1} did not complete the handshake (${S.lastDropped.why})`
+      ? `the segment at line ${S.lastDropped.ref.line + 1} was refused: ${S.lastDropped.why}`
       : `it has not received ${ctx.peer}'s SYN,ACK yet`;
     f.push({
       code: 'TT200',
-      message: `${me} is still ${st(ctx, SYN_SENT)}: ${why}; until a SYN arrives it can only retransmit its SYN${S.iss !== undefined ? ` (seq=${ctx.num('me', S.iss)})` : ''}.`,
+      message: `${me} is still ${st(ctx, SYN_SENT)} because ${why}. Until a valid SYN,ACK arrives it can only retransmit its SYN${S.iss !== undefined ? ` (seq=${ctx.num('me', S.iss)})` : ''}.`,
       at: 'flags',
       related: S.lastDropped ? { ...S.lastDropped.ref, message: S.lastDropped.why } : undefined,
     });
@@ -516,8 +520,8 @@ function checkSeq(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
     f.push({
       code: 'TT300',
       message: ctx.capture
-        ? `Sequence gap: ${ctx.me} had sent up to ${ctx.num('me', nxt)}, this segment starts at ${ctx.num('me', seg.seq)}; the capture missed ${seqDiff(seg.seq, nxt)} bytes.`
-        : `Sequence gap: new ${seg.len > 0 ? 'data' : 'FIN'} starts at SND.NXT; ${ctx.me} has sent up to ${ctx.num('me', nxt)}, so seq=${ctx.num('me', nxt)}, not ${ctx.num('me', seg.seq)} (${seqDiff(seg.seq, nxt)} bytes were never sent).`,
+        ? `Sequence gap: ${ctx.me} had sent up to ${ctx.num('me', nxt)}, this segment starts at ${ctx.num('me', seg.seq)}; the capture missed ${bytes(seqDiff(seg.seq, nxt))}.`
+        : `Sequence gap: new ${seg.len > 0 ? 'data' : 'FIN'} starts at SND.NXT; ${ctx.me} has sent up to ${ctx.num('me', nxt)}, so seq=${ctx.num('me', nxt)}, not ${ctx.num('me', seg.seq)} (${bytes(seqDiff(seg.seq, nxt))} never sent).`,
       at: 'seq',
       fix: { kind: 'seq', value: nxt },
     });
@@ -572,7 +576,7 @@ function checkSeq(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
     // Real stacks may repacketize after a timeout, but in a hand-written trace old bytes plus new ones is an off-by-one.
     f.push({
       code: 'TT300',
-      message: `New data starts at SND.NXT: ${ctx.me} has sent up to ${ctx.num('me', nxt)}, so seq=${ctx.num('me', nxt)}; seq=${ctx.num('me', seg.seq)} repeats ${seqDiff(nxt, seg.seq)} bytes already sent.`,
+      message: `New data starts at SND.NXT: ${ctx.me} has sent up to ${ctx.num('me', nxt)}, so seq=${ctx.num('me', nxt)}; seq=${ctx.num('me', seg.seq)} repeats ${bytes(seqDiff(nxt, seg.seq))} already sent.`,
       at: 'seq',
       fix: { kind: 'seq', value: nxt },
     });
@@ -584,7 +588,7 @@ function checkSeq(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
   f.push(
     zwpByte
       ? { code: 'TT402', message: `Zero-window probe: ${ctx.peer}'s window is zero, so ${ctx.me} repeats one byte at SND.UNA to learn when it opens.`, at: 'seq' }
-      : { code: 'TT303', message: `Retransmission: ${ctx.me} already sent from ${ctx.num('me', seg.seq)} up to ${ctx.num('me', nxt)}${S.rtoPending ? ' (after its retransmission timeout)' : ''}.`, at: 'seq' },
+      : { code: 'TT303', message: `Retransmission: ${ctx.me} already sent ${ctx.num('me', seg.seq)}-${ctx.num('me', end)} (SND.NXT is ${ctx.num('me', nxt)})${S.rtoPending ? ', here after its retransmission timeout' : ''}.`, at: 'seq' },
   );
   S.rtoPending = false;
 }
@@ -645,7 +649,7 @@ function checkAck(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
     } else if (!ctx.capture) {
       f.push({
         code: 'TT308',
-        message: `${ctx.me} has received everything up to ${ctx.num('peer', expected)}, so it acknowledges ack=${ctx.num('peer', expected)}; ack=${ctx.num('peer', v)} leaves ${seqDiff(expected, v)} received bytes unacknowledged.`,
+        message: `${ctx.me} has received everything up to ${ctx.num('peer', expected)}, so it acknowledges ack=${ctx.num('peer', expected)}; ack=${ctx.num('peer', v)} leaves ${bytes(seqDiff(expected, v))} received but unacknowledged.`,
         at: 'ack',
         fix: { kind: 'ack', value: expected },
       });
@@ -754,7 +758,7 @@ function arrivesSynSent(R: Tcb, seg: Seg, ctx: Ctx): void {
       if (!(seg.flags & RST)) R.owedRst = { seq: seg.ack, ack: undefined, ref: seg.ref };
       R.lastDropped = {
         ref: seg.ref,
-        why: `its ack=${ctx.num('me', seg.ack)} does not acknowledge ${ctx.me}'s SYN, which needs ack=${ctx.num('me', seqAdd(iss, 1))}, so ${ctx.me} stayed ${st(ctx, SYN_SENT)} and owes a RST`,
+        why: `its ack=${ctx.num('me', seg.ack)} does not acknowledge ${ctx.me}'s SYN, which needs ack=${ctx.num('me', seqAdd(iss, 1))}; ${ctx.me} answers it with a RST`,
       };
       return;
     }
@@ -868,7 +872,7 @@ function arrivesSynchronized(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[], gapFill: 
     if (len > 0 && seqGe(seg.seq, R.rcvNxt) && !(wnd === 0 && seg.len <= 1 && seg.seq === R.rcvNxt)) {
       f.push({
         code: 'TT400',
-        message: `${ctx.me}'s window is ${wnd === 0 ? 'zero' : `${wnd} bytes from RCV.NXT=${ctx.num('peer', R.rcvNxt)}`}: data at ${ctx.num('peer', seg.seq)}-${ctx.num('peer', seqAdd(seg.seq, seg.len))} lies beyond it and is dropped; the ACK answering it repeats the window.`,
+        message: `${ctx.me}'s receive window ${wnd === 0 ? 'is full (no room left)' : `has ${wnd} bytes from RCV.NXT=${ctx.num('peer', R.rcvNxt)}`}: data at ${ctx.num('peer', seg.seq)}-${ctx.num('peer', seqAdd(seg.seq, seg.len))} lies beyond it and is dropped; the ACK answering it repeats the window.`,
         at: 'len',
       });
     }
@@ -961,7 +965,7 @@ function arrivesSynchronized(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[], gapFill: 
     // Only what fits in the window is taken (3.10.7.4: trim to the window); the rest is dropped.
     f.push({
       code: 'TT400',
-      message: `${ctx.me}'s window ends at ${ctx.num('peer', right)}: ${seqDiff(end, right)} of these ${seg.len} bytes lie beyond it and are dropped (${ctx.me} accepts up to ${ctx.num('peer', right)}).`,
+      message: `${ctx.me}'s window ends at ${ctx.num('peer', right)}: ${seqDiff(end, right)} of these ${bytes(seg.len)} lie beyond it and are dropped (${ctx.me} accepts up to ${ctx.num('peer', right)}).`,
       at: 'len',
     });
     end = right;

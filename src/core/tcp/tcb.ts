@@ -75,6 +75,12 @@ export class Tcb {
   rtoPending = false;
   /** A received segment that needs an answer (SYN, FIN, data) not given yet, and what acknowledges it. */
   unanswered: { ref: SegmentRef; what: string; ackNeeded: number | undefined } | undefined;
+  /**
+   * Segments sent (SYN, FIN, data) not yet acknowledged, as flat quintuples
+   * [end seq, line, start column, end column, start seq], oldest first from `unackedHead`.
+   */
+  unacked: number[] = [];
+  unackedHead = 0;
   socketCalled = false;
   /** Something happened on this endpoint (for `socket`, which must come first). */
   used = false;
