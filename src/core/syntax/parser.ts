@@ -596,7 +596,7 @@ class Parser {
     }
     const v = value.text;
     if (k === 'msl' && parseDuration(v) === undefined) {
-      throw this.err('TT102', vs, ve, `Malformed duration '${v}': write e.g. msl=30s, msl=2m... in seconds (120), ms (500ms) or us.`);
+      throw this.err('TT102', vs, ve, `Malformed duration '${v}': write e.g. msl=30s, msl=500ms or msl=2m (a number with s, ms, us or m; seconds by default).`);
     }
     if (k === 'origin' && v !== 'model' && v !== 'capture') {
       throw this.err('TT101', vs, ve, `Unknown origin '${v}': origin=model (hand-written) or origin=capture (an observation).`);
