@@ -8,3 +8,6 @@ export * from './check/types';
 export { Timeline, type TcbSnapshot, type SegmentNumbers } from './check/timeline';
 export { CODES, codeDocAnchor, type CodeInfo } from './check/codes';
 export { check, checkParsed } from './check/checker';
+export * from './diagram/model';
+export * from './diagram/mermaid';
+export { escapeText } from './diagram/escape';

@@ -431,7 +431,8 @@ class Checker {
     else expectSeq = S.sndNxt ?? 0;
     let seq: number;
     let seqInferred = false;
-    if (s.seq) seq = this.resolveNum(s.seq, a, a, firstSyn ? undefined : expectSeq, s.line, firstSyn);
+    const prescribedZero = (flags & RST) !== 0 && s.seq !== undefined && s.seq.sym === undefined && s.seq.value === 0;
+    if (s.seq) seq = this.resolveNum(s.seq, a, a, firstSyn ? undefined : expectSeq, s.line, firstSyn, prescribedZero);
     else {
       seqInferred = true;
       seq = expectSeq ?? (firstSyn ? this.freshIsn(a, s.line, s.flagsTok) : 0);
@@ -603,8 +604,10 @@ class Checker {
    * The value of a seq/ack field. `writer` wrote it; `space` is whose sequence
    * space it lives in. An unbound symbol is bound to `expected` (minus its offset).
    */
-  private resolveNum(field: NumField, writer: number, space: number, expected: number | undefined, line: number, isIsn: boolean): number {
+  private resolveNum(field: NumField, writer: number, space: number, expected: number | undefined, line: number, isIsn: boolean, prescribed = false): number {
     const first = this.numbering[writer];
+    // A number the RFC prescribes (seq=0 on a RST answering a segment without ACK) is not a choice of numbering.
+    if (prescribed && field.sym === undefined) return field.value >>> 0;
     if (!first) this.numbering[writer] = field;
     else if ((first.sym === undefined) !== (field.sym === undefined)) {
       const who = this.endpoints[writer].name;
@@ -671,7 +674,7 @@ class Checker {
         this.add('TT210', t.abortRst.ref.line, t.abortRst.ref, `${name} aborted, but the RST it sends never appears: abort resets the connection with a RST (seq=${this.fmt(e, t.abortRst.seq)}).`);
       }
       if (t.sendQueued > 0 && t.sendRef) {
-        this.add('TT210', t.sendRef.line, t.sendRef, `${t.sendQueued} bytes given to send never appear in ${name}'s segments.`);
+        this.add('TT210', t.sendRef.line, t.sendRef, `${t.sendQueued === 1 ? '1 byte' : `${t.sendQueued} bytes`} given to send never appear in ${name}'s segments.`);
       }
       let answeredLine = -1;
       if (t.unanswered && t.state !== CLOSED) {

@@ -177,12 +177,20 @@ class Parser {
     let line = 0;
     // A leading byte-order mark is not part of the first line's text.
     if (n > 0 && text.charCodeAt(0) === 0xfeff) start = 1;
+    // Line ends are \n, \r\n and a lone \r, as in LSP. The next \r is remembered (linear time).
+    let nextCr = -1;
     while (start <= n) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = n;
+      let next = end + 1;
+      if (nextCr < start) nextCr = indexOrEnd(text, '\r', start);
+      if (nextCr < end - 1) {
+        end = nextCr; // a lone \r ends this line
+        next = nextCr + 1;
+      }
       this.parseLine(line, start, end);
       line++;
-      start = end + 1;
+      start = next;
     }
     this.lineCount = line;
   }
@@ -202,8 +210,14 @@ class Parser {
     return this.pos >= this.le;
   }
   private err(code: string, absStart: number, absEnd: number, message: string): LineError {
-    const end = Math.max(absEnd, absStart + 1);
-    return new LineError(code, this.col(absStart), this.col(Math.min(end, Math.max(this.le, absStart + 1))), message);
+    // Never past the end of the line; something missing at the end marks the line's last character.
+    let s = Math.min(absStart, this.le);
+    let e = Math.min(Math.max(absEnd, s + 1), this.le);
+    if (e <= s) {
+      s = Math.max(this.ls, this.le - 1);
+      e = this.le;
+    }
+    return new LineError(code, this.col(s), this.col(e), message);
   }
   private report(e: LineError): void {
     this.diagnostics.push({ code: e.code, line: this.line, start: e.start, end: e.end, message: e.message });
@@ -213,6 +227,18 @@ class Parser {
     let i = abs;
     while (i < this.le && !isSpace(this.text.charCodeAt(i))) i++;
     return i;
+  }
+  /** The end of the token at `abs`, taking a quoted string inside it (`data="a b"`) as one piece. */
+  private skipToken(abs: number): number {
+    let i = abs;
+    while (i < this.le && !isSpace(this.text.charCodeAt(i))) {
+      if (this.text.charCodeAt(i) === CH_QUOTE) {
+        i++;
+        while (i < this.le && this.text.charCodeAt(i) !== CH_QUOTE) i += this.text.charCodeAt(i) === CH_BACKSLASH ? 2 : 1;
+      }
+      i++;
+    }
+    return Math.min(i, this.le);
   }
   private describeHere(): string {
     if (this.atEnd()) return 'the end of the line';
@@ -321,6 +347,7 @@ class Parser {
         else if (e === CH_BACKSLASH) out += '\\';
         else if (e === 110) out += '\n';
         else if (e === 116) out += '\t';
+        else if (e === 114) out += '\r'; // an extension: payloads such as "GET / HTTP/1.1\r\n"
         else if (e === 120) {
           const hex = text.slice(this.pos + 2, this.pos + 4);
           if (!/^[0-9a-fA-F]{2}$/.test(hex)) {
@@ -329,7 +356,7 @@ class Parser {
           out += String.fromCharCode(parseInt(hex, 16));
           this.pos += 2;
         } else {
-          throw this.err('TT100', this.pos, this.pos + 2, 'Unknown escape: strings accept \\" \\\\ \\n \\t and \\xHH.');
+          throw this.err('TT100', this.pos, this.pos + 2, 'Unknown escape: strings accept \\" \\\\ \\n \\r \\t and \\xHH.');
         }
         this.pos += 2;
         chunk = this.pos;
@@ -786,9 +813,10 @@ class Parser {
         this.field(seg);
       } catch (e) {
         if (!(e instanceof LineError)) throw e;
-        // A bad field is reported and left out; the rest of the segment still counts.
+        // A bad field is reported and left out; the rest of the segment still counts. A bad string is
+        // skipped whole, so its words are not read as fields.
         this.report(e);
-        this.pos = this.tokenEnd(ts);
+        this.pos = this.skipToken(ts);
       }
     }
     if (arrow === '~>' && !seg.label) {

@@ -222,7 +222,7 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
   S.used = true;
 
   if (flags & RST) {
-    sendRst(S, seg, ctx, out);
+    sendRst(S, peer, seg, ctx, out);
     return out;
   }
 
@@ -295,7 +295,17 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
       at: 'flags',
       related: S.lastDropped ? { ...S.lastDropped.ref, message: S.lastDropped.why } : undefined,
     });
-    return out;
+    if (flags & ACK && !(flags & (SYN | RST)) && peer.iss !== undefined && seg.ack === seqAdd(peer.iss, 1) && S.iss !== undefined) {
+      // The sender takes the state its segment implies: acknowledging the peer's SYN, it acts as if the
+      // handshake completed. Going on from ESTABLISHED keeps one slip from flagging every later line.
+      S.irs = peer.iss;
+      S.rcvNxt = seqAdd(peer.iss, 1);
+      S.sndUna = S.sndNxt;
+      S.owedRst = undefined;
+      S.state = ESTABLISHED;
+      S.peerWin = peer.advWin;
+      S.peerWinAck = S.sndNxt;
+    } else return out;
   }
 
   if (s !== SYN_RCVD && flags & SYN) {
@@ -350,6 +360,7 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
 
   // --- effects on the sender ---
   if (out.refused) return out; // "connection closing": the data never goes out
+  S.sentSinceSyn = true;
   const end = seqAdd(seg.seq, seg.len);
   if (seg.len > 0 && S.sndNxt !== undefined && seqGt(end, S.sndNxt)) {
     S.sendQueued = Math.max(0, S.sendQueued - seqDiff(end, S.sndNxt));
@@ -433,7 +444,7 @@ function synAckFromSynRcvd(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, f: Finding[]):
   checkAck(S, peer, seg, ctx, f);
 }
 
-function sendRst(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
+function sendRst(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
   const s = S.state;
   const f = out.findings;
   if (S.abortRst && s === CLOSED) {
@@ -466,7 +477,9 @@ function sendRst(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
     });
     return;
   }
-  // ABORT implied by a RST from SYN_RCVD or a synchronized state.
+  // ABORT implied by a RST from SYN_RCVD or a synchronized state. Its receiver ignores the ACK field
+  // (RFC 5961 3.2), but what the sender claims to have received is still judged like any ack.
+  if (seg.ack !== undefined) checkAck(S, peer, seg, ctx, f);
   S.reset();
 }
 
@@ -535,9 +548,11 @@ function checkSeq(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
 
   // seq < SND.NXT
   if (occupies === 0) {
-    // RFC 1122 4.2.3.6 keep-alive, Linux's zero-window probe: seq = SND.UNA-1, nothing new acknowledged.
-    const nothingNew = seg.ack === undefined || seg.ack === S.lastAckSent || S.lastAckSent === undefined;
-    if (una !== undefined && seg.seq === seqAdd(una, -1) && nothingNew && seqGe(una, dataStart)) {
+    // RFC 1122 4.2.3.6 keep-alive, Linux's zero-window probe: seq = SND.UNA-1, judged by seq alone (a
+    // wrong ack on it is reported on the ack). In a hand-written trace, the first segment after one's own
+    // SYN with seq = ISS is the classic "SYN consumes one number" slip, not a keep-alive.
+    const probeLike = ctx.capture || S.sentSinceSyn;
+    if (una !== undefined && seg.seq === seqAdd(una, -1) && probeLike && seqGe(una, dataStart)) {
       f.push(
         peerWindowZero
           ? { code: 'TT402', message: `Zero-window probe: seq=${ctx.num('me', seg.seq)} is SND.UNA-1, an old byte, so that ${ctx.peer} answers with its current window.`, at: 'seq' }
