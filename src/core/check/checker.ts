@@ -18,7 +18,7 @@ import {
   type Statement,
   type Tok,
 } from '../syntax/ast';
-import { parse, parseDuration, utf8Length } from '../syntax/parser';
+import { lineOffset, parse, parseDuration, utf8Length } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
 import { CLOSED, LISTEN, TIME_WAIT, stateName, type State } from '../tcp/states';
@@ -77,26 +77,126 @@ interface InFlight {
 /** Seconds; 2 minutes per RFC 9293 unless `option msl=` says otherwise. */
 const DEFAULT_MSL = 120;
 
+/** A snapshot of the checker is kept every this many statements, to resume after an edit. */
+const SNAPSHOT_EVERY = 256;
+
+/** The checker's whole mutable state before statement `stmtIndex` (a deep enough copy). */
+interface Snapshot {
+  stmtIndex: number;
+  diagCount: number;
+  timelineLength: number;
+  suppressed: Diagnostic[];
+  endpoints: EndpointInfo[];
+  tcbs: [Tcb, Tcb];
+  opts: TraceOptions;
+  title: string | undefined;
+  symbols: Map<string, SymbolBinding>;
+  bindingsBySpace: [SymbolBinding[], SymbolBinding[]];
+  numbering: [NumField | undefined, NumField | undefined];
+  labels: Map<string, InFlight>;
+  symbolic: boolean;
+  firstEventLine: number;
+  now: number;
+  lastLine: [number, number];
+  lastTok: [Tok | undefined, Tok | undefined];
+  headerSeen: Set<string>;
+}
+
+interface ResumeData {
+  snapshots: Snapshot[];
+  diags: Diagnostic[];
+  timeline: Timeline;
+  severities: CheckOptions['severities'];
+}
+
+function cloneTcb(t: Tcb): Tcb {
+  const c = Object.assign(new Tcb(), t);
+  // Nested records are replaced, never mutated, so sharing them is safe; the arrays are mutated.
+  c.ooo = t.ooo.slice();
+  c.unacked = t.unacked.slice();
+  return c;
+}
+
+function cloneLabels(m: Map<string, InFlight>): Map<string, InFlight> {
+  const out = new Map<string, InFlight>();
+  for (const [k, f] of m) out.set(k, { ...f });
+  return out;
+}
+
+function sameSeverities(a: CheckOptions['severities'], b: CheckOptions['severities']): boolean {
+  const ka = Object.keys(a ?? {});
+  if (ka.length !== Object.keys(b ?? {}).length) return false;
+  return ka.every((k) => a?.[k] === b?.[k]);
+}
+
+/**
+ * Re-checks `text` after an edit that left every line before `firstChangedLine`
+ * as it was in `prev`'s text: the statements, diagnostics and timeline before
+ * it are reused, and checking resumes from the last snapshot before it. The
+ * result equals `check(text, options)`. `prev` must not be used afterwards.
+ */
+export function checkIncremental(prev: CheckResult, text: string, firstChangedLine: number, options: CheckOptions = {}): CheckResult {
+  const data = prev.resume as ResumeData | undefined;
+  const offset = lineOffset(text, firstChangedLine);
+  if (!data || offset < 0 || options.keepSyntax === false || !sameSeverities(data.severities, options.severities)) return check(text, options);
+  const old = prev.parsed.statements;
+  // Statements before the first changed line are unchanged.
+  let keep = 0;
+  let hi = old.length;
+  while (keep < hi) {
+    const mid = (keep + hi) >> 1;
+    if (old[mid].line < firstChangedLine) keep = mid + 1;
+    else hi = mid;
+  }
+  let si = Math.min(data.snapshots.length - 1, Math.floor(keep / SNAPSHOT_EVERY));
+  while (si > 0 && data.snapshots[si].stmtIndex > keep) si--;
+  const snap = data.snapshots[si];
+  if (!snap) return check(text, options);
+
+  const parsed: ParsedTrace = {
+    statements: old.slice(0, keep),
+    diagnostics: prev.parsed.diagnostics.filter((d) => d.line < firstChangedLine),
+    symbols: new Set(),
+    lineCount: 0,
+  };
+  for (const st of parsed.statements) {
+    if (st.kind === 'segment') {
+      if (st.seq?.sym) parsed.symbols.add(st.seq.sym);
+      if (st.ack?.sym) parsed.symbols.add(st.ack.sym);
+    }
+  }
+  parse(text, undefined, parsed, { line: firstChangedLine, offset });
+  // Whether the trace is symbolic decides how every message writes numbers: when that changes, start over.
+  if (parsed.symbols.size > 0 !== prev.symbolic) return checkParsed(parsed, options);
+
+  const c = new Checker(parsed, options, parsed.symbols.size > 0, parsed.statements.length + 1);
+  c.restore(snap, data, si);
+  const stmts = parsed.statements;
+  for (let i = snap.stmtIndex; i < stmts.length; i++) c.step(stmts[i], i);
+  c.finish();
+  return c.result();
+}
+
 class Checker {
-  private readonly diags: Diagnostic[] = [];
-  private readonly suppressed = new Set<Diagnostic>();
-  private readonly endpoints: EndpointInfo[] = [];
-  private readonly tcbs: [Tcb, Tcb] = [new Tcb(), new Tcb()];
-  private readonly timeline: Timeline;
-  private readonly opts: TraceOptions = { msl: DEFAULT_MSL, origin: 'model', states: 'socket' };
+  private diags: Diagnostic[] = [];
+  private suppressed = new Set<Diagnostic>();
+  private endpoints: EndpointInfo[] = [];
+  private tcbs: [Tcb, Tcb] = [new Tcb(), new Tcb()];
+  private timeline: Timeline;
+  private opts: TraceOptions = { msl: DEFAULT_MSL, origin: 'model', states: 'socket' };
   private title: string | undefined;
-  private readonly symbols = new Map<string, SymbolBinding>();
-  private readonly bindingsBySpace: [SymbolBinding[], SymbolBinding[]] = [[], []];
-  private readonly numbering: [NumField | undefined, NumField | undefined] = [undefined, undefined];
-  private readonly labels = new Map<string, InFlight>();
+  private symbols = new Map<string, SymbolBinding>();
+  private bindingsBySpace: [SymbolBinding[], SymbolBinding[]] = [[], []];
+  private numbering: [NumField | undefined, NumField | undefined] = [undefined, undefined];
+  private labels = new Map<string, InFlight>();
   /** The trace writes symbols; when streaming, this turns on at the first symbol. */
   private symbolic: boolean;
   private firstEventLine = -1;
   private now = NaN;
   /** The last event that involved each endpoint, and the token naming it there (for TT209). */
-  private readonly lastLine: [number, number] = [-1, -1];
-  private readonly lastTok: [Tok | undefined, Tok | undefined] = [undefined, undefined];
-  private readonly headerSeen = new Set<string>();
+  private lastLine: [number, number] = [-1, -1];
+  private lastTok: [Tok | undefined, Tok | undefined] = [undefined, undefined];
+  private headerSeen = new Set<string>();
 
   constructor(
     private readonly parsed: ParsedTrace,
@@ -106,6 +206,7 @@ class Checker {
   ) {
     this.timeline = new Timeline(capacity);
     this.symbolic = symbolic;
+    if (options.keepSyntax !== false) this.snapshots = [];
   }
 
   // ---- diagnostics ----
@@ -144,12 +245,66 @@ class Checker {
       timeline: this.timeline,
       symbols: this.symbols,
       symbolic: this.symbolic,
+      resume: this.snapshots ? ({ snapshots: this.snapshots, diags: this.diags, timeline: this.timeline, severities: this.options.severities } satisfies ResumeData) : undefined,
     };
+  }
+
+  // ---- snapshots ----
+
+  private snapshot(stmtIndex: number): Snapshot {
+    return {
+      stmtIndex,
+      diagCount: this.diags.length,
+      timelineLength: this.timeline.length,
+      suppressed: [...this.suppressed],
+      endpoints: this.endpoints.map((e) => ({ ...e })),
+      tcbs: [cloneTcb(this.tcbs[0]), cloneTcb(this.tcbs[1])],
+      opts: { ...this.opts },
+      title: this.title,
+      symbols: new Map(this.symbols),
+      bindingsBySpace: [this.bindingsBySpace[0].slice(), this.bindingsBySpace[1].slice()],
+      numbering: [this.numbering[0], this.numbering[1]],
+      labels: cloneLabels(this.labels),
+      symbolic: this.symbolic,
+      firstEventLine: this.firstEventLine,
+      now: this.now,
+      lastLine: [this.lastLine[0], this.lastLine[1]],
+      lastTok: [this.lastTok[0], this.lastTok[1]],
+      headerSeen: new Set(this.headerSeen),
+    };
+  }
+
+  /** Continues from a snapshot of an earlier run (copied again: the snapshot stays as it was). */
+  restore(snap: Snapshot, data: ResumeData, snapIndex: number): void {
+    this.diags = data.diags.slice(0, snap.diagCount);
+    this.suppressed = new Set(snap.suppressed);
+    this.timeline = data.timeline.slice(snap.timelineLength);
+    this.endpoints = snap.endpoints.map((e) => ({ ...e }));
+    this.tcbs = [cloneTcb(snap.tcbs[0]), cloneTcb(snap.tcbs[1])];
+    this.opts = { ...snap.opts };
+    this.title = snap.title;
+    this.symbols = new Map(snap.symbols);
+    this.bindingsBySpace = [snap.bindingsBySpace[0].slice(), snap.bindingsBySpace[1].slice()];
+    this.numbering = [snap.numbering[0], snap.numbering[1]];
+    this.labels = cloneLabels(snap.labels);
+    this.symbolic = snap.symbolic;
+    this.firstEventLine = snap.firstEventLine;
+    this.now = snap.now;
+    this.lastLine = [snap.lastLine[0], snap.lastLine[1]];
+    this.lastTok = [snap.lastTok[0], snap.lastTok[1]];
+    this.headerSeen = new Set(snap.headerSeen);
+    this.ctxCache.fill(undefined);
+    // The snapshot at `stmtIndex` is taken again when that statement is stepped.
+    this.snapshots = data.snapshots.slice(0, snapIndex);
   }
 
   // ---- main loop ----
 
+  /** Snapshots for checkIncremental (not kept when streaming). */
+  private snapshots: Snapshot[] | undefined;
+
   step(s: Statement, index: number): void {
+    if (this.snapshots && index % SNAPSHOT_EVERY === 0) this.snapshots.push(this.snapshot(index));
     if (isEvent(s)) {
       if (this.firstEventLine < 0) this.firstEventLine = s.line;
       this.event(s, index);

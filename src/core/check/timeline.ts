@@ -137,6 +137,21 @@ export class Timeline {
     } else this.segBits[i] = 0;
   }
 
+  /** A copy holding the first `n` entries (for a check that resumes after them). */
+  slice(n: number): Timeline {
+    const t = new Timeline(Math.max(n * 2, 64));
+    t.lines.set(this.lines.subarray(0, n));
+    t.stmts.set(this.stmts.subarray(0, n));
+    t.times.set(this.times.subarray(0, n));
+    t.states.set(this.states.subarray(0, n * 2));
+    t.known.set(this.known.subarray(0, n * 2));
+    t.nums.set(this.nums.subarray(0, n * 2 * FIELDS));
+    t.segBits.set(this.segBits.subarray(0, n));
+    t.segNums.set(this.segNums.subarray(0, n * 3));
+    t.n = n;
+    return t;
+  }
+
   line(i: number): number {
     return this.lines[i];
   }

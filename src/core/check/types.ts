@@ -92,4 +92,6 @@ export interface CheckResult {
   symbols: Map<string, SymbolBinding>;
   /** True when the trace writes sequence numbers symbolically. */
   symbolic: boolean;
+  /** What `checkIncremental` resumes from (absent for a streaming check). Opaque. */
+  resume?: object;
 }

@@ -137,12 +137,28 @@ export type StatementSink = (s: Statement, index: number) => void;
  * trace is then checked without holding its tree. `result.diagnostics` and
  * `result.symbols` fill as parsing goes.
  */
-export function parse(text: string, sink?: StatementSink, result?: ParsedTrace): ParsedTrace {
+export function parse(text: string, sink?: StatementSink, result?: ParsedTrace, from?: { line: number; offset: number }): ParsedTrace {
   const out: ParsedTrace = result ?? { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
   const p = new Parser(text, out, sink);
-  p.run();
+  p.run(from?.line ?? 0, from?.offset ?? -1);
   out.lineCount = p.lineCount;
   return out;
+}
+
+/** Offset of the start of `line` (line ends as the parser counts them), or -1 past the end. */
+export function lineOffset(text: string, line: number): number {
+  let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  let nextCr = -1;
+  for (let l = 0; l < line; l++) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    let next = end + 1;
+    if (nextCr < start) nextCr = indexOrEnd(text, '\r', start);
+    if (nextCr < end - 1) next = nextCr + 1;
+    if (next > text.length) return -1;
+    start = next;
+  }
+  return start;
 }
 
 class Parser {
@@ -150,7 +166,8 @@ class Parser {
   readonly diagnostics: SyntaxDiagnostic[];
   readonly symbols: Set<string>;
   lineCount = 0;
-  private index = 0;
+  /** Index of the next statement (continues after those already in the result). */
+  private index: number;
   private nextHash = -1;
   private nextQuote = -1;
 
@@ -168,15 +185,17 @@ class Parser {
     this.statements = out.statements;
     this.diagnostics = out.diagnostics;
     this.symbols = out.symbols;
+    this.index = out.statements.length;
   }
 
-  run(): void {
+  /** Parses from `firstLine`, which starts at `offset` (-1: from the top). */
+  run(firstLine: number, offset: number): void {
     const text = this.text;
     const n = text.length;
-    let start = 0;
-    let line = 0;
+    let start = offset;
+    let line = firstLine;
     // A leading byte-order mark is not part of the first line's text.
-    if (n > 0 && text.charCodeAt(0) === 0xfeff) start = 1;
+    if (start < 0) start = n > 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
     // Line ends are \n, \r\n and a lone \r, as in LSP. The next \r is remembered (linear time).
     let nextCr = -1;
     while (start <= n) {

@@ -360,7 +360,6 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
 
   // --- effects on the sender ---
   if (out.refused) return out; // "connection closing": the data never goes out
-  S.sentSinceSyn = true;
   const end = seqAdd(seg.seq, seg.len);
   if (seg.len > 0 && S.sndNxt !== undefined && seqGt(end, S.sndNxt)) {
     S.sendQueued = Math.max(0, S.sendQueued - seqDiff(end, S.sndNxt));
@@ -548,11 +547,13 @@ function checkSeq(S: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void {
 
   // seq < SND.NXT
   if (occupies === 0) {
-    // RFC 1122 4.2.3.6 keep-alive, Linux's zero-window probe: seq = SND.UNA-1, judged by seq alone (a
-    // wrong ack on it is reported on the ack). In a hand-written trace, the first segment after one's own
-    // SYN with seq = ISS is the classic "SYN consumes one number" slip, not a keep-alive.
-    const probeLike = ctx.capture || S.sentSinceSyn;
-    if (una !== undefined && seg.seq === seqAdd(una, -1) && probeLike && seqGe(una, dataStart)) {
+    // RFC 1122 4.2.3.6 keep-alive, Linux's zero-window probe: seq = SND.UNA-1. A probe never
+    // acknowledges data it has newly received; a segment that does, with seq = SND.UNA-1, is the
+    // "SYN consumes one number" slip (the handshake's last ACK written with seq=ISS). A wrong ack
+    // on a probe is reported on the ack only.
+    const acksNew =
+      seg.ack !== undefined && S.rcvNxt !== undefined && (S.lastAckSent === undefined || seqGt(seg.ack, S.lastAckSent)) && seqLe(seg.ack, S.rcvNxt);
+    if (una !== undefined && seg.seq === seqAdd(una, -1) && (ctx.capture || !acksNew) && seqGe(una, dataStart)) {
       f.push(
         peerWindowZero
           ? { code: 'TT402', message: `Zero-window probe: seq=${ctx.num('me', seg.seq)} is SND.UNA-1, an old byte, so that ${ctx.peer} answers with its current window.`, at: 'seq' }

@@ -42,8 +42,6 @@ export class Tcb {
   wscaleSent: number | undefined;
   wscaleRcvd: number | undefined;
 
-  /** A segment other than our SYN went out (keep-alives come only after that). */
-  sentSinceSyn = false;
   /** Our SYN,ACK went out (a later one is a retransmission). */
   synAckSent = false;
   /** Sequence number of our FIN once sent. */

@@ -1,0 +1,160 @@
+/**
+ * checkIncremental must give exactly what a full check gives, for any edit,
+ * wherever it falls relative to the snapshots it resumes from.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { check, checkIncremental, type CheckResult } from '../../src/core';
+
+const root = join(__dirname, '..', '..');
+const examples = readdirSync(join(root, 'examples'))
+  .filter((f) => f.endsWith('.tcptrace'))
+  .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
+
+/** A long conversation (several snapshots' worth): handshake, many data/ACK rounds, close. */
+function longTrace(rounds: number): string {
+  const out = ['option msl=1s', 'endpoint client 10.0.0.1:40000', 'endpoint server 10.0.0.2:80', '0 server: listen'];
+  out.push('+1ms client -> server: SYN seq=1000 win=65535', '+1ms server -> client: SYN,ACK seq=5000 ack=1001 win=65535', '+1ms client -> server: ACK seq=1001 ack=5001');
+  let c = 1001;
+  for (let i = 0; i < rounds; i++) {
+    if (i % 97 === 5) out.push(`== round ${i} ==`);
+    if (i % 50 === 7) {
+      out.push(`+1ms client ~> server: PSH,ACK seq=${c} ack=5001 len=100 as d${i}`);
+      out.push(`+1ms client -> server: PSH,ACK seq=${c + 100} ack=5001 len=100`);
+      out.push(`deliver d${i}`);
+      c += 200;
+    } else {
+      out.push(`+1ms client -> server: PSH,ACK seq=${c} ack=5001 len=100`);
+      c += 100;
+    }
+    out.push(`+1ms server -> client: ACK seq=5001 ack=${c}`);
+    if (i % 40 === 3) out.push(`expect client ESTABLISHED, server ESTABLISHED`);
+  }
+  out.push(`+1ms client -> server: FIN,ACK seq=${c} ack=5001`, `+1ms server -> client: FIN,ACK seq=5001 ack=${c + 1}`, `+1ms client -> server: ACK seq=${c + 1} ack=5002`, '+2MSL client: timeout');
+  return out.join('\n') + '\n';
+}
+
+/** Everything a consumer reads, in comparable form. */
+function observable(r: CheckResult): unknown {
+  const tl = r.timeline;
+  const timeline = [];
+  for (let i = 0; i < tl.length; i++) {
+    timeline.push([tl.line(i), tl.stmtIndex(i), tl.time(i), tl.state(i, 0), tl.state(i, 1), tl.tcb(i, 0), tl.tcb(i, 1), tl.segment(i)]);
+  }
+  return {
+    title: r.title,
+    endpoints: r.endpoints,
+    options: r.options,
+    symbolic: r.symbolic,
+    diagnostics: r.diagnostics,
+    timeline,
+    statements: r.parsed.statements.length,
+    symbols: [...r.symbols.values()],
+  };
+}
+
+type Edit = { line: number; kind: 'delete' | 'duplicate' | 'replace' | 'insert'; text: string };
+
+function applyEdit(text: string, e: Edit): { text: string; first: number } {
+  const lines = text.split('\n');
+  const at = Math.min(e.line, lines.length - 1);
+  switch (e.kind) {
+    case 'delete':
+      lines.splice(at, 1);
+      break;
+    case 'duplicate':
+      lines.splice(at, 0, lines[at]);
+      break;
+    case 'replace':
+      lines[at] = e.text;
+      break;
+    case 'insert':
+      lines.splice(at, 0, e.text);
+      break;
+  }
+  return { text: lines.join('\n'), first: at };
+}
+
+const LINES = [
+  '',
+  '# a comment',
+  'client -> server: ACK',
+  'server -> client: ACK seq=5001 ack=1',
+  'client: close',
+  'client -> server: SYN seq=7',
+  'deliver d7',
+  'expect server CLOSED',
+  '== a section ==',
+  'title "late"',
+  'client -> server: PSH,ACK len=10',
+  'server -> client: RST',
+  'bogus line',
+];
+
+const edit = (maxLine: number): fc.Arbitrary<Edit> =>
+  fc.record({
+    line: fc.nat({ max: maxLine }),
+    kind: fc.constantFrom<Edit['kind']>('delete', 'duplicate', 'replace', 'insert'),
+    text: fc.constantFrom(...LINES),
+  });
+
+test('incremental equals full: long traces, random edits anywhere (several snapshots)', () => {
+  const base = longTrace(700);
+  const n = base.split('\n').length;
+  fc.assert(
+    fc.property(fc.array(edit(n), { minLength: 1, maxLength: 3 }), (edits) => {
+      let text = base;
+      let prev = check(text);
+      for (const e of edits) {
+        const { text: next, first } = applyEdit(text, e);
+        const inc = checkIncremental(prev, next, first);
+        assert.deepEqual(observable(inc), observable(check(next)));
+        text = next;
+        prev = inc;
+      }
+    }),
+    { numRuns: 60, seed: 20261121 },
+  );
+});
+
+test('incremental equals full: every example, random edits', () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...examples), fc.array(edit(60), { minLength: 1, maxLength: 4 }), (base, edits) => {
+      let text = base;
+      let prev = check(text);
+      for (const e of edits) {
+        const { text: next, first } = applyEdit(text, e);
+        const inc = checkIncremental(prev, next, first);
+        assert.deepEqual(observable(inc), observable(check(next)));
+        text = next;
+        prev = inc;
+      }
+    }),
+    { numRuns: 150, seed: 7 },
+  );
+});
+
+test('an edit near the end re-checks only from the last snapshot', () => {
+  const base = longTrace(2000);
+  const prev = check(base);
+  const lines = base.split('\n');
+  let at = lines.length - 1;
+  while (!lines[at].includes('client -> server: PSH,ACK')) at--;
+  lines[at] = lines[at].replace('ack=5001', 'ack=5002');
+  const inc = checkIncremental(prev, lines.join('\n'), at);
+  // The statements before the change are the very same objects: nothing before it was parsed again.
+  assert.equal(inc.parsed.statements[10], prev.parsed.statements[10]);
+  assert.ok(inc.diagnostics.some((d) => d.line === at && d.code === 'TT302'), 'ack=5002 is one past the SYN the server sent');
+});
+
+test('changing whether the trace is symbolic, or the severities, falls back to a full check', () => {
+  const base = 'server: listen\nclient -> server: SYN seq=100\nserver -> client: SYN,ACK seq=300 ack=101\n';
+  const prev = check(base);
+  const next = base.replace('seq=100', 'seq=x');
+  assert.deepEqual(observable(checkIncremental(prev, next, 1)), observable(check(next)));
+  const sev = { TT209: 'off' as const };
+  assert.deepEqual(observable(checkIncremental(check(base), base, 0, { severities: sev })), observable(check(base, { severities: sev })));
+});
