@@ -2,7 +2,9 @@
  * One measurement of the core bench, in its own process:
  *   node --import tsx --expose-gc bench/core-worker.ts MODE FILE RUNS BUDGET_S CORE_BUNDLE
  * MODE is `split` (readFileSync + split into lines: the floor any checker pays),
- * `parse` (readFileSync + parse) or `check` (readFileSync + check). CORE_BUNDLE is
+ * `parse` (readFileSync + parse), `check` (readFileSync + check, keeping the tree as the
+ * language server does) or `stream` (readFileSync + check as the CLI runs it: each line
+ * checked as it is parsed, the tree not kept). CORE_BUNDLE is
  * src/core bundled by esbuild as the extension ships it (tsx would add a helper
  * call to every closure it creates). Prints one JSON line: the time of every run
  * after one warm-up, peak RSS, and the heap the last result keeps alive.
@@ -11,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Core from '../src/core';
 
-type Mode = 'split' | 'parse' | 'check';
+type Mode = 'split' | 'parse' | 'check' | 'stream';
 
 export interface CoreWorkerOutput {
   mode: Mode;
@@ -29,8 +31,8 @@ export interface CoreWorkerOutput {
 
 const [modeArg, file, runsArg, budgetArg, bundle] = process.argv.slice(2);
 const mode = modeArg as Mode;
-if (!['split', 'parse', 'check'].includes(mode) || !file || !bundle) {
-  console.error('usage: core-worker.ts split|parse|check FILE RUNS BUDGET_SECONDS CORE_BUNDLE');
+if (!['split', 'parse', 'check', 'stream'].includes(mode) || !file || !bundle) {
+  console.error('usage: core-worker.ts split|parse|check|stream FILE RUNS BUDGET_SECONDS CORE_BUNDLE');
   process.exit(2);
 }
 const { check, parse } = createRequire(__filename)(bundle) as typeof Core;
@@ -51,6 +53,10 @@ function work(): { result: unknown; count: number } {
     }
     case 'check': {
       const r = check(text);
+      return { result: r, count: r.timeline.length };
+    }
+    case 'stream': {
+      const r = check(text, { keepSyntax: false });
       return { result: r, count: r.timeline.length };
     }
   }

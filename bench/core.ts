@@ -78,7 +78,7 @@ function bundleCore(): string {
 
 type Measured = { ok: true; out: CoreWorkerOutput; median: number } | { ok: false; reason: string };
 
-function measure(mode: 'split' | 'parse' | 'check', file: string, bundle: string, runs: number, opts: BenchOptions): Measured {
+function measure(mode: 'split' | 'parse' | 'check' | 'stream', file: string, bundle: string, runs: number, opts: BenchOptions): Measured {
   const r = runWorker<CoreWorkerOutput>('core-worker.ts', [mode, file, String(runs), String(opts.timeout), bundle], opts.timeout);
   if (!r.ok) return r;
   return { ok: true, out: r.value, median: median(r.value.times) };
@@ -101,10 +101,12 @@ async function run(opts: BenchOptions): Promise<void> {
     const split = measure('split', f.path, bundle, runs, opts);
     process.stdout.write(', parse');
     const parsed = measure('parse', f.path, bundle, runs, opts);
-    process.stdout.write(', check');
-    const checked = measure('check', f.path, bundle, runs, opts);
+    process.stdout.write(', check (CLI: streaming)');
+    const checked = measure('stream', f.path, bundle, runs, opts);
+    process.stdout.write(', check keeping the tree (editor)');
+    const kept = measure('check', f.path, bundle, runs, opts);
     console.log(' done');
-    for (const [what, m] of [['read+split', split], ['parse', parsed], ['check', checked]] as const) {
+    for (const [what, m] of [['read+split', split], ['parse', parsed], ['check', checked], ['check keeping the tree', kept]] as const) {
       if (!m.ok) notes.push(`${fmtInt(f.stats.events)} events, ${what}: ${m.reason}`);
       else if (m.out.times.length === 1 && runs > 1) notes.push(`${fmtInt(f.stats.events)} events, ${what}: one run only (the warm-up alone took ${fmtMs(m.out.warmup)})`);
     }
@@ -133,12 +135,14 @@ async function run(opts: BenchOptions): Promise<void> {
       Number.isFinite(ratio) ? ratio.toFixed(2) : '-',
       split.ok ? fmtBytes(split.out.maxRss) : '-',
       checked.ok ? fmtBytes(checked.out.maxRss) : '-',
-      checked.ok ? `${fmtBytes(checked.out.retained)} (${Math.round(checked.out.retained / events)} B/ev)` : '-',
+      kept.ok ? fmtMs(kept.median) : '-',
+      kept.ok ? fmtBytes(kept.out.maxRss) : '-',
+      kept.ok ? `${fmtBytes(kept.out.retained)} (${Math.round(kept.out.retained / events)} B/ev)` : '-',
     ]);
   }
   console.log('');
   printTable(
-    ['events', 'lines', 'file', '(a) read+split', 'parse', '(b) check', 'check events/s', '(b)/(a)', 'peak RSS (a)', 'peak RSS (b)', 'kept by result'],
+    ['events', 'lines', 'file', '(a) read+split', 'parse', '(b) check (CLI)', 'events/s', '(b)/(a)', 'peak RSS (a)', 'peak RSS (b)', 'check, tree kept', 'its peak RSS', 'kept by result'],
     rows,
   );
   console.log('');

@@ -13,7 +13,7 @@
  */
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { DidChangeTextDocumentParams, DidOpenTextDocumentParams } from 'vscode-languageserver';
-import { check } from '../core/check/checker';
+import { check, checkIncremental } from '../core/check/checker';
 import type { CheckResult } from '../core/check/types';
 import type { TcptraceSettings } from '../protocol';
 import { Analysis } from './analysis';
@@ -114,10 +114,11 @@ export interface ResumePoint {
 }
 
 /**
- * The one place the server checks a document. The core's `check()` replays
- * the whole text; once the core offers a check that resumes from the first
- * changed event, it slots in here with `resume` and nothing else changes.
+ * The one place the server checks a document: from the top for a new
+ * document or new settings, otherwise resuming from the first changed line
+ * (the core reuses everything before it; the result is the same).
  */
-function runCheck(text: string, settings: TcptraceSettings, _resume: ResumePoint | undefined): CheckResult {
-  return check(text, { severities: settings.diagnostics.severity });
+function runCheck(text: string, settings: TcptraceSettings, resume: ResumePoint | undefined): CheckResult {
+  const options = { severities: settings.diagnostics.severity };
+  return resume ? checkIncremental(resume.previous, text, resume.firstChangedLine, options) : check(text, options);
 }

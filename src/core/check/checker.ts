@@ -133,7 +133,7 @@ function sameSeverities(a: CheckOptions['severities'], b: CheckOptions['severiti
  * Re-checks `text` after an edit that left every line before `firstChangedLine`
  * as it was in `prev`'s text: the statements, diagnostics and timeline before
  * it are reused, and checking resumes from the last snapshot before it. The
- * result equals `check(text, options)`. `prev` must not be used afterwards.
+ * result equals `check(text, options)`; `prev` is left as it was.
  */
 export function checkIncremental(prev: CheckResult, text: string, firstChangedLine: number, options: CheckOptions = {}): CheckResult {
   const data = prev.resume as ResumeData | undefined;
@@ -396,8 +396,14 @@ class Checker {
   }
 
   /** Index of a named endpoint, declaring it implicitly if there is room; -1 (and TT105) otherwise. */
+  private indexOfName(name: string): number {
+    const e = this.endpoints;
+    // At most two endpoints: a loop, not findIndex with a closure, on every event.
+    return e.length > 0 && e[0].name === name ? 0 : e.length > 1 && e[1].name === name ? 1 : -1;
+  }
+
   private endpointOf(tok: NameTok, line: number): number {
-    const i = this.endpoints.findIndex((e) => e.name === tok.name);
+    const i = this.indexOfName(tok.name);
     if (i >= 0) return i;
     if (this.endpoints.length < 2) {
       this.endpoints.push({ name: tok.name, address: undefined, label: undefined, line, start: tok.start, end: tok.end });
@@ -409,7 +415,7 @@ class Checker {
 
   /** Index of an endpoint that must already exist (expect, note). */
   private knownEndpoint(tok: NameTok, line: number): number {
-    const i = this.endpoints.findIndex((e) => e.name === tok.name);
+    const i = this.indexOfName(tok.name);
     if (i < 0) {
       const known = this.endpoints.map((e) => e.name);
       this.add('TT105', line, tok, `Unknown endpoint ${tok.name}${known.length ? `: the endpoints are ${known.join(' and ')}` : ''}.`);
@@ -641,7 +647,8 @@ class Checker {
     // --- the receiver ---
     // A segment the sender could not send still arrives (the RFC's reaction applies), but its line
     // already carries the root error: the receiver's side would only repeat it.
-    const senderErred = out.findings.some((f) => f.code === 'TT200' || f.code === 'TT204');
+    let senderErred = false;
+    for (const f of out.findings) if (f.code === 'TT200' || f.code === 'TT204') senderErred = true;
     if (s.arrow === '->') {
       this.arrive(b, seg, out.gapFill, s, s.line, undefined, senderErred);
     } else if (s.arrow === '~>' && s.label) {

@@ -95,7 +95,7 @@ export class Timeline {
   }
 
   /** Appends an entry; the checker calls this after every event. */
-  push(line: number, stmtIndex: number, time: number, tcbs: readonly [TcbSnapshot, TcbSnapshot], seg: SegmentNumbers | undefined): void {
+  push(line: number, stmtIndex: number, time: number, tcbs: readonly [Readonly<TcbSnapshot>, Readonly<TcbSnapshot>], seg: SegmentNumbers | undefined): void {
     if (this.n === this.cap) this.grow();
     const i = this.n++;
     this.lines[i] = line;

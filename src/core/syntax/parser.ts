@@ -122,6 +122,11 @@ export function utf8Length(s: string): number {
   return n;
 }
 
+/** The segment's options record, created on first use (most segments have none). */
+function optionsOf(seg: SegmentStmt): SegmentOptions {
+  return (seg.options ??= {});
+}
+
 /** Position of the next `ch` at or after `from`, or the text's length when there is none. */
 function indexOrEnd(text: string, ch: string, from: number): number {
   const i = text.indexOf(ch, from);
@@ -504,8 +509,6 @@ class Parser {
       this.pos++;
     }
     const text = this.text;
-    const bad = (): LineError =>
-      this.err('TT102', s, this.tokenEnd(s), `Malformed time '${text.slice(s, this.tokenEnd(s))}': write seconds (0.250), a relative time (+10ms), or +2MSL.`);
     // Digits, an optional fraction: parsed by hand (this runs on every line of a timed trace).
     let v = 0;
     let digits = 0;
@@ -524,12 +527,12 @@ class Parser {
       }
       v += frac;
     }
-    if (digits === 0) throw bad();
+    if (digits === 0) throw this.badTime(s);
     // Unit: s, ms, us, or MSL (for `2MSL`).
     const us = this.pos;
     while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
     const ue = this.pos;
-    if (!isSpace(this.peek()) && !this.atEnd()) throw bad();
+    if (!isSpace(this.peek()) && !this.atEnd()) throw this.badTime(s);
     let seconds = v;
     let msl = 0;
     if (ue === us || this.is(us, ue, 's')) {
@@ -539,8 +542,13 @@ class Parser {
     else if (text.startsWith('MSL', us) && ue - us === 3) {
       seconds = 0;
       msl = v;
-    } else throw bad();
+    } else throw this.badTime(s);
     return { relative, seconds, msl, start: this.col(s), end: this.col(this.pos) };
+  }
+
+  private badTime(s: number): LineError {
+    const e = this.tokenEnd(s);
+    return this.err('TT102', s, e, `Malformed time '${this.text.slice(s, e)}': write seconds (0.250), a relative time (+10ms), or +2MSL.`);
   }
 
   private section(): Statement {
@@ -951,12 +959,11 @@ class Parser {
     if (key === '') {
       throw this.err('TT100', ks, this.tokenEnd(ks), `Expected a field (seq=, ack=, len=, data=, win=, urg=) or an option (mss=, wscale=, sackok, sack=, ts=), found ${this.describeHere()}.`);
     }
-    const opts = (): SegmentOptions => (seg.options ??= {});
     if (key === 'sackok') {
       if (this.peek() === 61) throw this.err('TT100', ks, this.tokenEnd(ks), 'sackok takes no value.');
       this.requireBoundary(ks, 'option');
-      if (opts().sackok) throw this.dup(ks, 'sackok');
-      opts().sackok = { start: this.col(ks), end: this.col(this.pos) };
+      if (optionsOf(seg).sackok) throw this.dup(ks, 'sackok');
+      optionsOf(seg).sackok = { start: this.col(ks), end: this.col(this.pos) };
       return;
     }
     if (this.peek() !== 61) {
@@ -991,12 +998,12 @@ class Parser {
       }
       case 'mss':
       case 'wscale': {
-        if (opts()[key]) throw this.dup(ks, key);
-        opts()[key] = this.intField(ks, vs, key, key === 'mss' ? 0xffff : 14, key === 'wscale' ? ' (RFC 7323 caps the shift at 14)' : '');
+        if (optionsOf(seg)[key]) throw this.dup(ks, key);
+        optionsOf(seg)[key] = this.intField(ks, vs, key, key === 'mss' ? 0xffff : 14, key === 'wscale' ? ' (RFC 7323 caps the shift at 14)' : '');
         return;
       }
       case 'sack': {
-        if (opts().sack) throw this.dup(ks, key);
+        if (optionsOf(seg).sack) throw this.dup(ks, key);
         const blocks: { left: number; right: number }[] = [];
         while (true) {
           const l = this.readUint();
@@ -1012,11 +1019,11 @@ class Parser {
           break;
         }
         this.requireBoundary(ks, 'SACK blocks');
-        opts().sack = { blocks, start: this.col(ks), end: this.col(this.pos) };
+        optionsOf(seg).sack = { blocks, start: this.col(ks), end: this.col(this.pos) };
         return;
       }
       case 'ts': {
-        if (opts().ts) throw this.dup(ks, key);
+        if (optionsOf(seg).ts) throw this.dup(ks, key);
         const v = this.readUint();
         let ecr: number | undefined;
         if (v && this.peek() === 58) {
@@ -1027,7 +1034,7 @@ class Parser {
         }
         if (!v || v.value > MAX_U32 || (ecr ?? 0) > MAX_U32) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed timestamps: write ts=VAL or ts=VAL:ECR (32-bit numbers).');
         this.requireBoundary(ks, 'timestamps');
-        opts().ts = { val: v.value, ecr, start: this.col(ks), end: this.col(this.pos) };
+        optionsOf(seg).ts = { val: v.value, ecr, start: this.col(ks), end: this.col(this.pos) };
         return;
       }
       default:

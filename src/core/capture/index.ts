@@ -1,0 +1,16 @@
+/** Capture import (pcap, pcapng): pure, streaming; the caller does the I/O. */
+export { CaptureError, CaptureReader, splitUnits, type CaptureFormat, type CaptureInterface, type PacketRecord } from './reader';
+export { decodeFrame, formatIp4, formatIp6, newTcpPacket, LINK_TYPE_NAMES, type SkipReason, type TcpPacket } from './decode';
+export { Connection, ConnectionTracker, SegmentTable, type CaptureEndpoint, type SegmentExtra } from './tracker';
+export { planDeliveries, type DeliveryPlan } from './reconstruct';
+export { summarize, writeTrace, type ConnectionSummary, type EndKind, type OpeningKind, type WriteOptions } from './writer';
+export {
+  CaptureImporter,
+  importCapture,
+  importCaptureAsync,
+  importCaptureBytes,
+  type ImportOptions,
+  type ImportReport,
+  type ReadAt,
+  type ReadAtAsync,
+} from './import';
