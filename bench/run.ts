@@ -7,9 +7,10 @@
  */
 import { cpus, loadavg, totalmem } from 'node:os';
 import { core } from './core';
+import { lsp } from './lsp';
 import { fmtBytes, type BenchModule, type BenchOptions } from './util';
 
-const MODULES: readonly BenchModule[] = [core];
+const MODULES: readonly BenchModule[] = [core, lsp];
 
 function usage(): string {
   return [
