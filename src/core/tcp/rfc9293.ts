@@ -1042,26 +1042,32 @@ function enterTimeWait(R: Tcb, _ctx: Ctx): void {
 
 function addOoo(R: Tcb, start: number, end: number): void {
   const q = R.ooo;
-  // Keep sorted, disjoint intervals; the queue is short in practice.
-  const out: number[] = [];
-  let placed = false;
-  for (let i = 0; i < q.length; i += 2) {
-    const a = q[i];
-    const b = q[i + 1];
-    if (seqLt(b, start)) out.push(a, b);
-    else if (seqGt(a, end)) {
-      if (!placed) {
-        out.push(start, end);
-        placed = true;
-      }
-      out.push(a, b);
-    } else {
-      start = seqLt(a, start) ? a : start;
-      end = seqGt(b, end) ? b : end;
-    }
+  const n = q.length;
+  // Usually each new out-of-order segment lies beyond the queued ones: append (or extend) in O(1).
+  if (n === 0 || seqGt(start, q[n - 1])) {
+    q.push(start, end);
+    return;
   }
-  if (!placed) out.push(start, end);
-  R.ooo = out;
+  if (seqGe(start, q[n - 2])) {
+    if (seqGt(end, q[n - 1])) q[n - 1] = end;
+    return;
+  }
+  // Otherwise merge into the sorted, disjoint intervals: find the first that ends at or after `start`.
+  let lo = 0;
+  let hi = n >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (seqLt(q[mid * 2 + 1], start)) lo = mid + 1;
+    else hi = mid;
+  }
+  const i = lo * 2;
+  let j = i;
+  while (j < n && seqLe(q[j], end)) {
+    if (seqLt(q[j], start)) start = q[j];
+    if (seqGt(q[j + 1], end)) end = q[j + 1];
+    j += 2;
+  }
+  q.splice(i, j - i, start, end);
 }
 
 function drainOoo(R: Tcb): void {
