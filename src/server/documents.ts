@@ -22,6 +22,10 @@ interface Entry {
   doc: TextDocument;
   /** First line changed since the last check (Infinity: none). */
   dirtyFrom: number;
+  /** Last line changed since the last check, in the current text (-1: none). */
+  dirtyTo: number;
+  /** Lines added minus lines removed since the last check. */
+  lineDelta: number;
   analysis: Analysis | undefined;
   /** The severity overrides the cached analysis was checked with. */
   severityKey: string;
@@ -34,7 +38,7 @@ export class DocumentStore {
 
   open(p: DidOpenTextDocumentParams): void {
     const { uri, languageId, version, text } = p.textDocument;
-    this.entries.set(uri, { doc: TextDocument.create(uri, languageId, version, text), dirtyFrom: 0, analysis: undefined, severityKey: '', lastCheckMs: 0 });
+    this.entries.set(uri, { doc: TextDocument.create(uri, languageId, version, text), dirtyFrom: 0, dirtyTo: Infinity, lineDelta: 0, analysis: undefined, severityKey: '', lastCheckMs: 0 });
   }
 
   /** Applies the changes; returns the first line they touched. */
@@ -43,12 +47,32 @@ export class DocumentStore {
     if (!e) return undefined;
     let first = Infinity;
     for (const c of p.contentChanges) {
-      // Each change's range is in the text left by the previous ones; lines before
-      // the smallest start line are untouched by all of them.
-      first = Math.min(first, 'range' in c ? c.range.start.line : 0);
+      // Each change's range is in the text left by the previous ones. Keep the envelope of the
+      // changed lines in the current numbering: lines before it and (when the line count is back
+      // where it was) after it are those the last check saw.
+      if (!('range' in c)) {
+        first = 0;
+        e.dirtyFrom = 0;
+        e.dirtyTo = Infinity;
+        continue;
+      }
+      const a = c.range.start.line;
+      const b = c.range.end.line;
+      const added = lineBreaks(c.text);
+      const delta = added - (b - a);
+      first = Math.min(first, a);
+      if (e.dirtyFrom === Infinity) {
+        e.dirtyFrom = a;
+        e.dirtyTo = a + added;
+      } else {
+        if (e.dirtyFrom > b) e.dirtyFrom += delta;
+        const to = e.dirtyTo > b ? e.dirtyTo + delta : e.dirtyTo >= a ? a + added : e.dirtyTo;
+        e.dirtyFrom = Math.min(e.dirtyFrom, a);
+        e.dirtyTo = Math.max(to, a + added);
+      }
+      e.lineDelta += delta;
     }
     e.doc = TextDocument.update(e.doc, p.contentChanges, p.textDocument.version);
-    e.dirtyFrom = Math.min(e.dirtyFrom, first);
     return first;
   }
 
@@ -88,12 +112,17 @@ export class DocumentStore {
     }
     const text = e.doc.getText();
     const started = performance.now();
-    const resume = cached && severityKey === e.severityKey && e.dirtyFrom !== Infinity ? { previous: cached.result, firstChangedLine: e.dirtyFrom } : undefined;
+    const resume =
+      cached && severityKey === e.severityKey && e.dirtyFrom !== Infinity
+        ? { previous: cached.result, firstChangedLine: e.dirtyFrom, lastChangedLine: e.lineDelta === 0 && Number.isFinite(e.dirtyTo) ? e.dirtyTo : undefined }
+        : undefined;
     const result = runCheck(text, settings, resume);
     e.lastCheckMs = performance.now() - started;
     e.analysis = new Analysis(uri, e.doc.version, text, result, settings);
     e.severityKey = severityKey;
     e.dirtyFrom = Infinity;
+    e.dirtyTo = -1;
+    e.lineDelta = 0;
     return e.analysis;
   }
 
@@ -102,15 +131,18 @@ export class DocumentStore {
     for (const e of this.entries.values()) {
       e.analysis = undefined;
       e.dirtyFrom = 0;
+      e.dirtyTo = Infinity;
     }
   }
 }
 
-/** What a resumable check needs: the previous result and the first line changed since. */
+/** What a resumable check needs: the previous result and the lines changed since. */
 export interface ResumePoint {
   previous: CheckResult;
   /** Lines before it are unchanged, so are the events on them and the timeline up to them. */
   firstChangedLine: number;
+  /** When the line count is unchanged: the last changed line (lines after it are unchanged too). */
+  lastChangedLine: number | undefined;
 }
 
 /**
@@ -120,5 +152,19 @@ export interface ResumePoint {
  */
 function runCheck(text: string, settings: TcptraceSettings, resume: ResumePoint | undefined): CheckResult {
   const options = { severities: settings.diagnostics.severity };
-  return resume ? checkIncremental(resume.previous, text, resume.firstChangedLine, options) : check(text, options);
+  return resume ? checkIncremental(resume.previous, text, resume.firstChangedLine, options, resume.lastChangedLine) : check(text, options);
+}
+
+/** Line breaks in inserted text, as LSP counts them (\n, \r\n, lone \r). */
+function lineBreaks(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) n++;
+    else if (c === 13) {
+      n++;
+      if (text.charCodeAt(i + 1) === 10) i++;
+    }
+  }
+  return n;
 }

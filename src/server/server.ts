@@ -75,16 +75,20 @@ connection.onInitialized(() => {
 // ---- documents and diagnostics ----
 
 const pending = new Map<string, ReturnType<typeof setTimeout>>();
+/** A check faster than this is not worth delaying to coalesce keystrokes. */
+const QUICK_CHECK_MS = 30;
 
 /**
- * Publishes diagnostics after a pause that adapts to the document: a small
- * trace is checked at once, a large one (whose last check took long) waits
- * as long as that check took, so fast typing coalesces into one check.
+ * Publishes diagnostics after a pause that adapts to the document: when the
+ * last check was quick (small traces, and edits re-checked incrementally) at
+ * once; when it took long, as long as it took (up to 300 ms), so that fast
+ * typing coalesces into one check.
  */
 function scheduleDiagnostics(uri: string): void {
   const t = pending.get(uri);
   if (t) clearTimeout(t);
-  const delay = Math.min(300, Math.round(store.lastCheckMs(uri)));
+  const last = store.lastCheckMs(uri);
+  const delay = last < QUICK_CHECK_MS ? 0 : Math.min(300, Math.round(last));
   pending.set(
     uri,
     setTimeout(() => {

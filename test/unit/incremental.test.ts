@@ -158,3 +158,84 @@ test('changing whether the trace is symbolic, or the severities, falls back to a
   const sev = { TT209: 'off' as const };
   assert.deepEqual(observable(checkIncremental(check(base), base, 0, { severities: sev })), observable(check(base, { severities: sev })));
 });
+
+/** Replaces lines [at, at+k) by as many lines: the line count stays, so the suffix can be reused. */
+function replaceLines(text: string, at: number, with_: string[]): { text: string; first: number; last: number } {
+  const lines = text.split('\n');
+  const a = Math.min(at, lines.length - with_.length);
+  lines.splice(a, with_.length, ...with_);
+  return { text: lines.join('\n'), first: a, last: a + with_.length - 1 };
+}
+
+test('incremental with an unchanged line count equals full, chained edits (suffix reused)', () => {
+  const base = longTrace(900);
+  const n = base.split('\n').length;
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.nat({ max: n - 3 }), fc.array(fc.constantFrom(...LINES), { minLength: 1, maxLength: 2 })), { minLength: 1, maxLength: 4 }), (edits) => {
+      let text = base;
+      let prev = check(text);
+      for (const [at, with_] of edits) {
+        const e = replaceLines(text, at, with_);
+        const inc = checkIncremental(prev, e.text, e.first, {}, e.last);
+        assert.deepEqual(observable(inc), observable(check(e.text)));
+        text = e.text;
+        prev = inc;
+      }
+    }),
+    { numRuns: 80, seed: 4242 },
+  );
+});
+
+test('incremental with an unchanged line count: a harmless edit in the middle reuses the rest of the earlier run', () => {
+  const base = longTrace(2000);
+  const prev = check(base);
+  const lines = base.split('\n');
+  const at = Math.floor(lines.length / 2);
+  const edited = lines.map((l, i) => (i === at ? `${l}   # a comment` : l)).join('\n');
+  const inc = checkIncremental(prev, edited, at, {}, at);
+  assert.deepEqual(observable(inc), observable(check(edited)));
+  type R = { snapshots: { tcbs: unknown }[] };
+  const before = (prev.resume as R).snapshots;
+  const after = (inc.resume as R).snapshots;
+  // The last snapshots are the earlier run's own records: nothing after the edit was checked again.
+  assert.equal(after[after.length - 1].tcbs, before[before.length - 1].tcbs);
+  assert.equal(inc.parsed.statements[inc.parsed.statements.length - 1], prev.parsed.statements[prev.parsed.statements.length - 1]);
+});
+
+test('incremental with an unchanged line count: an edit that changes the numbers after it re-checks them', () => {
+  const base = longTrace(600);
+  const prev = check(base);
+  const lines = base.split('\n');
+  let at = Math.floor(lines.length / 3);
+  while (!lines[at].includes('client -> server: PSH,ACK')) at++;
+  lines[at] = lines[at].replace(/len=100/, 'len=99');
+  const next = lines.join('\n');
+  assert.deepEqual(observable(checkIncremental(prev, next, at, {}, at)), observable(check(next)));
+});
+
+test('incremental with an unchanged line count: statements added or removed without changing the state (the rest shifts)', () => {
+  const base = longTrace(1500);
+  const lines = base.split('\n');
+  const expects = lines.map((l, i) => (l.startsWith('expect') ? i : -1)).filter((i) => i >= 0);
+  const comments = [lines.findIndex((l) => l.startsWith('== round'))];
+  let text = base;
+  let prev = check(text);
+  // An expect becomes a comment (one statement fewer), a section becomes a note (same count),
+  // a comment becomes a note (one more), each far from the end, chained.
+  for (const [at, line] of [
+    [expects[3], '# no longer checked'],
+    [comments[0], 'note over client: a note'],
+    [expects[5], 'note over client, server: hello'],
+    [expects[1], ''],
+  ] as [number, string][]) {
+    const { text: next, first, last } = replaceLines(text, at, [line]);
+    const inc = checkIncremental(prev, next, first, {}, last);
+    assert.deepEqual(observable(inc), observable(check(next)));
+    type R = { snapshots: { tcbs: unknown }[] };
+    const a = (inc.resume as R).snapshots;
+    const b = (prev.resume as R).snapshots;
+    assert.equal(a[a.length - 1].tcbs, b[b.length - 1].tcbs, 'the earlier run was reused');
+    text = next;
+    prev = inc;
+  }
+});

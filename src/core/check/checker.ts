@@ -105,6 +105,7 @@ interface Snapshot {
 interface ResumeData {
   snapshots: Snapshot[];
   diags: Diagnostic[];
+  suppressed: Set<Diagnostic>;
   timeline: Timeline;
   severities: CheckOptions['severities'];
 }
@@ -130,28 +131,26 @@ function sameSeverities(a: CheckOptions['severities'], b: CheckOptions['severiti
 }
 
 /**
- * Re-checks `text` after an edit that left every line before `firstChangedLine`
- * as it was in `prev`'s text: the statements, diagnostics and timeline before
- * it are reused, and checking resumes from the last snapshot before it. The
- * result equals `check(text, options)`; `prev` is left as it was.
+ * Re-checks `text` after an edit. Every line before `firstChangedLine` is as it
+ * was in `prev`'s text; when the edit kept the number of lines, `lastChangedLine`
+ * (the last line it touched) says every line after it is unchanged too. The
+ * statements, diagnostics and timeline before the change are reused and
+ * checking resumes from the last snapshot before it; with `lastChangedLine`,
+ * only the changed lines are parsed again, and once the checker's state after
+ * them equals the earlier run's at the same statement, the rest of that run is
+ * reused as well. The result equals `check(text, options)`; `prev` is left as
+ * it was.
  */
-export function checkIncremental(prev: CheckResult, text: string, firstChangedLine: number, options: CheckOptions = {}): CheckResult {
+export function checkIncremental(prev: CheckResult, text: string, firstChangedLine: number, options: CheckOptions = {}, lastChangedLine?: number): CheckResult {
   const data = prev.resume as ResumeData | undefined;
   const offset = lineOffset(text, firstChangedLine);
   if (!data || offset < 0 || options.keepSyntax === false || !sameSeverities(data.severities, options.severities)) return check(text, options);
   const old = prev.parsed.statements;
   // Statements before the first changed line are unchanged.
-  let keep = 0;
-  let hi = old.length;
-  while (keep < hi) {
-    const mid = (keep + hi) >> 1;
-    if (old[mid].line < firstChangedLine) keep = mid + 1;
-    else hi = mid;
-  }
-  let si = Math.min(data.snapshots.length - 1, Math.floor(keep / SNAPSHOT_EVERY));
-  while (si > 0 && data.snapshots[si].stmtIndex > keep) si--;
+  const keep = firstIndexFrom(old, firstChangedLine);
+  const si = lastSnapshotAtOrBefore(data.snapshots, keep);
+  if (si < 0) return check(text, options);
   const snap = data.snapshots[si];
-  if (!snap) return check(text, options);
 
   const parsed: ParsedTrace = {
     statements: old.slice(0, keep),
@@ -159,22 +158,108 @@ export function checkIncremental(prev: CheckResult, text: string, firstChangedLi
     symbols: new Set(),
     lineCount: 0,
   };
-  for (const st of parsed.statements) {
-    if (st.kind === 'segment') {
-      if (st.seq?.sym) parsed.symbols.add(st.seq.sym);
-      if (st.ack?.sym) parsed.symbols.add(st.ack.sym);
+  // With the line count unchanged, the statements after the changed lines are the old ones, at the
+  // same lines: only the changed lines are parsed. `tail` is the first of them in `old`.
+  const bounded = lastChangedLine !== undefined && lastChangedLine >= firstChangedLine;
+  let tail = -1;
+  let middleEnd = -1;
+  if (bounded) {
+    tail = firstIndexFrom(old, lastChangedLine + 1);
+    parse(text, undefined, parsed, { line: firstChangedLine, offset, untilLine: lastChangedLine });
+    middleEnd = parsed.statements.length;
+    for (let i = tail; i < old.length; i++) parsed.statements.push(old[i]);
+    for (const d of prev.parsed.diagnostics) if (d.line > lastChangedLine) parsed.diagnostics.push(d);
+    parsed.lineCount = prev.parsed.lineCount;
+  } else {
+    parse(text, undefined, parsed, { line: firstChangedLine, offset });
+  }
+  // The unchanged statements hold no symbol unless the trace was symbolic (then gather them all).
+  if (prev.symbolic) {
+    for (const st of parsed.statements) {
+      if (st.kind === 'segment') {
+        if (st.seq?.sym) parsed.symbols.add(st.seq.sym);
+        if (st.ack?.sym) parsed.symbols.add(st.ack.sym);
+      }
     }
   }
-  parse(text, undefined, parsed, { line: firstChangedLine, offset });
   // Whether the trace is symbolic decides how every message writes numbers: when that changes, start over.
   if (parsed.symbols.size > 0 !== prev.symbolic) return checkParsed(parsed, options);
 
-  const c = new Checker(parsed, options, parsed.symbols.size > 0, parsed.statements.length + 1);
+  const c = new Checker(parsed, options, parsed.symbols.size > 0, 64);
   c.restore(snap, data, si);
   const stmts = parsed.statements;
-  for (let i = snap.stmtIndex; i < stmts.length; i++) c.step(stmts[i], i);
+  // The earlier run's snapshots in the unchanged tail, where its state may be met again.
+  const shift = middleEnd - tail;
+  let k = bounded ? lastSnapshotAtOrBefore(data.snapshots, old.length) : -1;
+  if (bounded) while (k > 0 && data.snapshots[k - 1].stmtIndex >= tail) k--;
+  if (k >= 0 && data.snapshots[k].stmtIndex < tail) k = -1;
+  for (let i = snap.stmtIndex; i < stmts.length; i++) {
+    if (k >= 0 && i >= middleEnd) {
+      while (k < data.snapshots.length && data.snapshots[k].stmtIndex + shift < i) k++;
+      if (k < data.snapshots.length && data.snapshots[k].stmtIndex + shift === i && c.sameStateAs(data.snapshots[k])) {
+        c.spliceFrom(data, k, shift, prev);
+        return c.result();
+      }
+    }
+    c.step(stmts[i], i);
+  }
   c.finish();
   return c.result();
+}
+
+/** Index of the first statement on or after `line` (statements are in line order). */
+function firstIndexFrom(stmts: readonly Statement[], line: number): number {
+  let lo = 0;
+  let hi = stmts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (stmts[mid].line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the last snapshot taken at or before statement `index`; -1 if none. */
+function lastSnapshotAtOrBefore(snaps: readonly Snapshot[], index: number): number {
+  let lo = 0;
+  let hi = snaps.length - 1;
+  let best = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (snaps[mid].stmtIndex <= index) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
+}
+
+/** Structural equality of checker state (plain objects, arrays, maps, sets; NaN equals NaN). */
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Map) {
+    if (!(b instanceof Map) || a.size !== b.size) return false;
+    for (const [key, v] of a) if (!b.has(key) || !deepEqual(v, b.get(key))) return false;
+    return true;
+  }
+  if (a instanceof Set) {
+    if (!(b instanceof Set) || a.size !== b.size) return false;
+    for (const v of a) if (!b.has(v)) return false;
+    return true;
+  }
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  for (const key of ka) if (!(key in rb) || !deepEqual(ra[key], rb[key])) return false;
+  return true;
 }
 
 class Checker {
@@ -245,7 +330,9 @@ class Checker {
       timeline: this.timeline,
       symbols: this.symbols,
       symbolic: this.symbolic,
-      resume: this.snapshots ? ({ snapshots: this.snapshots, diags: this.diags, timeline: this.timeline, severities: this.options.severities } satisfies ResumeData) : undefined,
+      resume: this.snapshots
+        ? ({ snapshots: this.snapshots, diags: this.diags, suppressed: this.suppressed, timeline: this.timeline, severities: this.options.severities } satisfies ResumeData)
+        : undefined,
     };
   }
 
@@ -278,7 +365,8 @@ class Checker {
   restore(snap: Snapshot, data: ResumeData, snapIndex: number): void {
     this.diags = data.diags.slice(0, snap.diagCount);
     this.suppressed = new Set(snap.suppressed);
-    this.timeline = data.timeline.slice(snap.timelineLength);
+    // Room for the whole timeline: a resumed run usually ends about where the earlier one did.
+    this.timeline = data.timeline.slice(snap.timelineLength, data.timeline.length + 1024);
     this.endpoints = snap.endpoints.map((e) => ({ ...e }));
     this.tcbs = [cloneTcb(snap.tcbs[0]), cloneTcb(snap.tcbs[1])];
     this.opts = { ...snap.opts };
@@ -296,6 +384,53 @@ class Checker {
     this.ctxCache.fill(undefined);
     // The snapshot at `stmtIndex` is taken again when that statement is stepped.
     this.snapshots = data.snapshots.slice(0, snapIndex);
+  }
+
+  /**
+   * Whether the state now is the one an earlier run had at `old` (lines and
+   * statements unchanged after the edit). A SYN refused while CLOSED is left
+   * out: its diagnostic may be withdrawn later, and that one is not reused.
+   */
+  sameStateAs(old: Snapshot): boolean {
+    if (this.tcbs[0].refusedSyn || this.tcbs[1].refusedSyn || old.tcbs[0].refusedSyn || old.tcbs[1].refusedSyn) return false;
+    const cur = this.snapshot(old.stmtIndex);
+    return (
+      deepEqual(cur.tcbs, old.tcbs) &&
+      deepEqual(cur.labels, old.labels) &&
+      deepEqual(cur.now, old.now) &&
+      deepEqual(cur.endpoints, old.endpoints) &&
+      deepEqual(cur.opts, old.opts) &&
+      cur.title === old.title &&
+      deepEqual(cur.symbols, old.symbols) &&
+      deepEqual(cur.bindingsBySpace, old.bindingsBySpace) &&
+      deepEqual(cur.numbering, old.numbering) &&
+      cur.symbolic === old.symbolic &&
+      cur.firstEventLine === old.firstEventLine &&
+      deepEqual(cur.lastLine, old.lastLine) &&
+      deepEqual(cur.lastTok, old.lastTok) &&
+      deepEqual(cur.headerSeen, old.headerSeen)
+    );
+  }
+
+  /**
+   * Takes the rest of an earlier run from its snapshot `k` on (the states are
+   * equal and the statements after it are the same, `shift` places later):
+   * its diagnostics (those of the end of the trace included), timeline,
+   * snapshots and final state.
+   */
+  spliceFrom(data: ResumeData, k: number, shift: number, prev: CheckResult): void {
+    const from = data.snapshots[k];
+    const appended = data.diags.slice(from.diagCount);
+    const appendedSet = new Set(appended);
+    for (const d of appended) this.diags.push(d);
+    for (const d of data.suppressed) if (appendedSet.has(d)) this.suppressed.add(d);
+    this.timeline.appendFrom(data.timeline, from.timelineLength, shift);
+    for (let m = k; m < data.snapshots.length; m++) this.snapshots?.push({ ...data.snapshots[m], stmtIndex: data.snapshots[m].stmtIndex + shift });
+    this.endpoints = prev.endpoints;
+    this.title = prev.title;
+    this.opts = prev.options;
+    this.symbols = prev.symbols;
+    this.symbolic = prev.symbolic;
   }
 
   // ---- main loop ----

@@ -137,9 +137,9 @@ export class Timeline {
     } else this.segBits[i] = 0;
   }
 
-  /** A copy holding the first `n` entries (for a check that resumes after them). */
-  slice(n: number): Timeline {
-    const t = new Timeline(Math.max(n * 2, 64));
+  /** A copy holding the first `n` entries (for a check that resumes after them), with room for `capacity`. */
+  slice(n: number, capacity = n * 2): Timeline {
+    const t = new Timeline(Math.max(n, capacity, 64));
     t.lines.set(this.lines.subarray(0, n));
     t.stmts.set(this.stmts.subarray(0, n));
     t.times.set(this.times.subarray(0, n));
@@ -150,6 +150,23 @@ export class Timeline {
     t.segNums.set(this.segNums.subarray(0, n * 3));
     t.n = n;
     return t;
+  }
+
+  /** Appends `other`'s entries from `from` on, their statement indexes moved by `stmtShift`. */
+  appendFrom(other: Timeline, from: number, stmtShift: number): void {
+    const k = other.n - from;
+    if (k <= 0) return;
+    while (this.n + k > this.cap) this.grow();
+    const n = this.n;
+    this.lines.set(other.lines.subarray(from, other.n), n);
+    for (let i = 0; i < k; i++) this.stmts[n + i] = other.stmts[from + i] + stmtShift;
+    this.times.set(other.times.subarray(from, other.n), n);
+    this.states.set(other.states.subarray(from * 2, other.n * 2), n * 2);
+    this.known.set(other.known.subarray(from * 2, other.n * 2), n * 2);
+    this.nums.set(other.nums.subarray(from * 2 * FIELDS, other.n * 2 * FIELDS), n * 2 * FIELDS);
+    this.segBits.set(other.segBits.subarray(from, other.n), n);
+    this.segNums.set(other.segNums.subarray(from * 3, other.n * 3), n * 3);
+    this.n += k;
   }
 
   line(i: number): number {

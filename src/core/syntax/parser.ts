@@ -142,10 +142,10 @@ export type StatementSink = (s: Statement, index: number) => void;
  * trace is then checked without holding its tree. `result.diagnostics` and
  * `result.symbols` fill as parsing goes.
  */
-export function parse(text: string, sink?: StatementSink, result?: ParsedTrace, from?: { line: number; offset: number }): ParsedTrace {
+export function parse(text: string, sink?: StatementSink, result?: ParsedTrace, from?: { line: number; offset: number; untilLine?: number }): ParsedTrace {
   const out: ParsedTrace = result ?? { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
   const p = new Parser(text, out, sink);
-  p.run(from?.line ?? 0, from?.offset ?? -1);
+  p.run(from?.line ?? 0, from?.offset ?? -1, from?.untilLine ?? Infinity);
   out.lineCount = p.lineCount;
   return out;
 }
@@ -193,8 +193,8 @@ class Parser {
     this.index = out.statements.length;
   }
 
-  /** Parses from `firstLine`, which starts at `offset` (-1: from the top). */
-  run(firstLine: number, offset: number): void {
+  /** Parses from `firstLine`, which starts at `offset` (-1: from the top), through `lastLine`. */
+  run(firstLine: number, offset: number, lastLine: number): void {
     const text = this.text;
     const n = text.length;
     let start = offset;
@@ -203,7 +203,7 @@ class Parser {
     if (start < 0) start = n > 0 && text.charCodeAt(0) === 0xfeff ? 1 : 0;
     // Line ends are \n, \r\n and a lone \r, as in LSP. The next \r is remembered (linear time).
     let nextCr = -1;
-    while (start <= n) {
+    while (start <= n && line <= lastLine) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = n;
       let next = end + 1;
