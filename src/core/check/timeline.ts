@@ -118,11 +118,11 @@ export class Timeline {
       v = t.sndNxt;
       if (v !== undefined) (bits |= 1 << F_NXT), (nums[base + F_NXT] = v);
       v = t.sndWnd;
-      if (v !== undefined) (bits |= 1 << F_SWND), (nums[base + F_SWND] = Math.min(v, 0xffffffff));
+      if (v !== undefined) (bits |= 1 << F_SWND), (nums[base + F_SWND] = v > 0xffffffff ? 0xffffffff : v);
       v = t.rcvNxt;
       if (v !== undefined) (bits |= 1 << F_RNXT), (nums[base + F_RNXT] = v);
       v = t.rcvWnd;
-      if (v !== undefined) (bits |= 1 << F_RWND), (nums[base + F_RWND] = Math.min(v, 0xffffffff));
+      if (v !== undefined) (bits |= 1 << F_RWND), (nums[base + F_RWND] = v > 0xffffffff ? 0xffffffff : v);
       this.known[k] = bits;
     }
     if (seg) {

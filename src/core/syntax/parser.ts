@@ -974,20 +974,27 @@ class Parser {
     this.pos++;
     const vs = this.pos;
     switch (key) {
+      // One branch per field: a store through a computed key (seg[key]) takes V8's slow path, on every line.
       case 'seq':
-      case 'ack': {
-        if (seg[key]) throw this.dup(ks, key);
-        seg[key] = this.numExpr(ks, vs, key);
+        if (seg.seq) throw this.dup(ks, key);
+        seg.seq = this.numExpr(ks, vs, key);
         return;
-      }
+      case 'ack':
+        if (seg.ack) throw this.dup(ks, key);
+        seg.ack = this.numExpr(ks, vs, key);
+        return;
       case 'len':
-      case 'win':
-      case 'urg': {
-        if (seg[key]) throw this.dup(ks, key);
-        const max = key === 'len' ? 0x7fffffff : 0xffff;
-        seg[key] = this.intField(ks, vs, key, max, key === 'win' ? ' (the 16-bit field as sent; the scale comes from wscale)' : '');
+        if (seg.len) throw this.dup(ks, key);
+        seg.len = this.intField(ks, vs, key, 0x7fffffff, '');
         return;
-      }
+      case 'win':
+        if (seg.win) throw this.dup(ks, key);
+        seg.win = this.intField(ks, vs, key, 0xffff, ' (the 16-bit field as sent; the scale comes from wscale)');
+        return;
+      case 'urg':
+        if (seg.urg) throw this.dup(ks, key);
+        seg.urg = this.intField(ks, vs, key, 0xffff, '');
+        return;
       case 'data': {
         if (seg.data) throw this.dup(ks, key);
         if (this.peek() !== CH_QUOTE) throw this.err('TT100', vs, this.tokenEnd(vs), 'data takes a quoted string: data="GET /".');
