@@ -101,20 +101,25 @@ const edit = (maxLine: number): fc.Arbitrary<Edit> =>
     text: fc.constantFrom(...LINES),
   });
 
+/** Applies the edits one after the other, each re-checked incrementally from the last result, against a full check. */
+function replay(base: string, edits: readonly Edit[]): void {
+  let text = base;
+  let prev = check(text);
+  for (const e of edits) {
+    const { text: next, first } = applyEdit(text, e);
+    const inc = checkIncremental(prev, next, first);
+    assert.deepEqual(observable(inc), observable(check(next)));
+    text = next;
+    prev = inc;
+  }
+}
+
 test('incremental equals full: long traces, random edits anywhere (several snapshots)', () => {
   const base = longTrace(700);
   const n = base.split('\n').length;
   fc.assert(
     fc.property(fc.array(edit(n), { minLength: 1, maxLength: 3 }), (edits) => {
-      let text = base;
-      let prev = check(text);
-      for (const e of edits) {
-        const { text: next, first } = applyEdit(text, e);
-        const inc = checkIncremental(prev, next, first);
-        assert.deepEqual(observable(inc), observable(check(next)));
-        text = next;
-        prev = inc;
-      }
+      replay(base, edits);
     }),
     { numRuns: 60, seed: 20261121 },
   );
@@ -123,15 +128,7 @@ test('incremental equals full: long traces, random edits anywhere (several snaps
 test('incremental equals full: every example, random edits', () => {
   fc.assert(
     fc.property(fc.constantFrom(...examples), fc.array(edit(60), { minLength: 1, maxLength: 4 }), (base, edits) => {
-      let text = base;
-      let prev = check(text);
-      for (const e of edits) {
-        const { text: next, first } = applyEdit(text, e);
-        const inc = checkIncremental(prev, next, first);
-        assert.deepEqual(observable(inc), observable(check(next)));
-        text = next;
-        prev = inc;
-      }
+      replay(base, edits);
     }),
     { numRuns: 150, seed: 7 },
   );
