@@ -129,8 +129,10 @@ const ARRIVALS: Row[] = [
   ['ESTABLISHED', 'rstAck', 'CLOSED', [], ''],
   ['ESTABLISHED', 'rstInWin', 'ESTABLISHED', ['TT404'], 'ack'],
   ['ESTABLISHED', 'rstOut', 'ESTABLISHED', ['TT404'], ''],
-  ['ESTABLISHED', 'syn', 'ESTABLISHED', ['TT404'], 'ack'],
-  ['ESTABLISHED', 'synAck', 'ESTABLISHED', ['TT404'], 'ack'],
+  // An exact copy of the SYN or SYN,ACK that opened the connection: acknowledged again, no warning.
+  ['ESTABLISHED', 'syn', 'ESTABLISHED', [], 'ack'],
+  ['ESTABLISHED', 'synAck', 'ESTABLISHED', [], 'ack'],
+  ['ESTABLISHED', 'synAckBad', 'ESTABLISHED', ['TT404'], 'ack'],
   ['ESTABLISHED', 'synNew', 'ESTABLISHED', ['TT404'], 'ack'],
   // FIN-WAIT-1: the ACK of our FIN -> FIN-WAIT-2; a FIN -> CLOSING, or TIME-WAIT when it also acks ours.
   ['FIN_WAIT_1', 'ack', 'FIN_WAIT_2', [], ''],
@@ -139,7 +141,8 @@ const ARRIVALS: Row[] = [
   ['FIN_WAIT_1', 'fin', 'TIME_WAIT', [], 'ack'],
   ['FIN_WAIT_1', 'data', 'FIN_WAIT_2', [], 'ack'],
   ['FIN_WAIT_1', 'rst', 'CLOSED', [], ''],
-  ['FIN_WAIT_1', 'syn', 'FIN_WAIT_1', ['TT404'], 'ack'],
+  ['FIN_WAIT_1', 'syn', 'FIN_WAIT_1', [], 'ack'],
+  ['FIN_WAIT_1', 'synNew', 'FIN_WAIT_1', ['TT404'], 'ack'],
   // FIN-WAIT-2.
   ['FIN_WAIT_2', 'fin', 'TIME_WAIT', [], 'ack'],
   ['FIN_WAIT_2', 'data', 'FIN_WAIT_2', [], 'ack'],
@@ -150,7 +153,7 @@ const ARRIVALS: Row[] = [
   ['CLOSE_WAIT', 'ack', 'CLOSE_WAIT', [], ''],
   ['CLOSE_WAIT', 'finRetx', 'CLOSE_WAIT', [], 'ack'],
   ['CLOSE_WAIT', 'rst', 'CLOSED', [], ''],
-  ['CLOSE_WAIT', 'syn', 'CLOSE_WAIT', ['TT404'], 'ack'],
+  ['CLOSE_WAIT', 'synNew', 'CLOSE_WAIT', ['TT404'], 'ack'],
   // CLOSING: the ACK of our FIN -> TIME-WAIT.
   ['CLOSING', 'ack', 'TIME_WAIT', [], ''],
   ['CLOSING', 'ackOld', 'CLOSING', [], ''],
@@ -164,7 +167,7 @@ const ARRIVALS: Row[] = [
   ['TIME_WAIT', 'ack', 'TIME_WAIT', [], ''],
   ['TIME_WAIT', 'rst', 'CLOSED', [], ''],
   ['TIME_WAIT', 'synNew', 'SYN_RCVD', ['TT208'], ''],
-  ['TIME_WAIT', 'syn', 'TIME_WAIT', ['TT404'], 'ack'],
+  ['TIME_WAIT', 'syn', 'TIME_WAIT', [], 'ack'],
 ];
 
 test('every state is covered by the arrival table', () => {

@@ -1010,6 +1010,14 @@ function challengeSyn(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
     R.owedAck = true;
     return;
   }
+  // An exact copy of the SYN (or SYN,ACK) that opened this connection, late: its sender's
+  // retransmission timer fired before our answer arrived. It is acknowledged again; that is
+  // no attack to warn about (the sender's side already reports the retransmission).
+  const dupSyn = seg.seq === R.irs && (!(seg.flags & ACK) || (R.iss !== undefined && seg.ack === seqAdd(R.iss, 1)));
+  if (dupSyn && R.state !== SYN_RCVD) {
+    R.owedAck = true;
+    return;
+  }
   f.push({
     code: 'TT404',
     message: `A SYN to ${ctx.me} in ${st(ctx, R.state)} does not reset or reopen the connection: ${ctx.me} answers with a challenge ACK (RFC 5961 4.2).`,
