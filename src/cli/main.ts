@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { check, stateName, type CheckResult, type Diagnostic } from '../core';
 import { renderMermaid } from '../core/diagram/mermaid';
+import { ImportUsageError, runImport } from './import';
 
 const VERSION = '0.1.0';
 
@@ -13,6 +14,7 @@ const HELP = `tcptrace-cli ${VERSION}: check and draw .tcptrace files (TCP conve
 Usage:
   tcptrace-cli check [--format text|json] FILE...
   tcptrace-cli render FILE [--format mermaid] [-o OUT]
+  tcptrace-cli import CAPTURE.pcap|CAPTURE.pcapng [-o DIR] [--connection N|all]
   tcptrace-cli --help | --version
 
 Commands:
@@ -21,10 +23,17 @@ Commands:
            has, 2 for usage or I/O errors.
   render   Write the sequence diagram of FILE as Mermaid text (to OUT, or to
            standard output).
+  import   Read a pcap or pcapng capture and write one .tcptrace per TCP
+           connection (CAPTURE-N.tcptrace in DIR, default the current
+           directory; -o - writes the one chosen with --connection to
+           standard output), each checked as it is written. Exit status: 1
+           when the capture is damaged (the connections before the damage are
+           still written) or a trace has an error.
 
 Options:
   --format FMT   check: text (default) or json; render: mermaid (default)
-  -o, --output   render: the file to write
+  -o, --output   render: the file to write; import: the directory
+  --connection   import: the connection to write, by number, or all (default)
   -h, --help     show this help
   --version      show the version
 `;
@@ -42,7 +51,21 @@ const processIo: Io = {
   err: (s) => process.stderr.write(s),
 };
 
+let pipeGuard = false;
+
+/** Output piped into a reader that stops early (`| head`): stop printing, finish, exit with the real status. */
+function guardPipes(): void {
+  if (pipeGuard) return;
+  pipeGuard = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}
+
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
+  if (io === processIo) guardPipes();
   try {
     if (argv.length === 0) {
       io.err(`tcptrace-cli: missing command\n\n${HELP}`);
@@ -62,11 +85,13 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         return runCheck(parseArgs(rest, ['text', 'json'], false), io);
       case 'render':
         return runRender(parseArgs(rest, ['mermaid'], true), io);
+      case 'import':
+        return runImport(rest, io);
       default:
-        throw new UsageError(`unknown command '${cmd}' (expected check or render)`);
+        throw new UsageError(`unknown command '${cmd}' (expected check, render or import)`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof ImportUsageError) {
       io.err(`tcptrace-cli: ${e.message}\nRun 'tcptrace-cli --help' for usage.\n`);
       return 2;
     }

@@ -154,3 +154,17 @@ test('render of a missing file: exit 2', () => {
   assert.equal(r.code, 2);
   assert.match(r.err, /no such file/);
 });
+
+test('output piped into a reader that stops early (| head) is no crash: the status is still the check\'s', async () => {
+  const { spawn } = await import('node:child_process');
+  const files = Array.from({ length: 40 }, () => bad);
+  const child = spawn(process.execPath, [bin, 'check', ...files], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  // Read one chunk, then close the pipe, as `head -1` does.
+  await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(err, '', 'no stack trace');
+  assert.equal(code, 1, 'exit status of the check (an error was found)');
+});

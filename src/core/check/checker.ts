@@ -21,7 +21,7 @@ import {
 import { lineOffset, parse, parseDuration, utf8Length } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
-import { CLOSED, LISTEN, TIME_WAIT, stateName, type State } from '../tcp/states';
+import { CLOSED, LISTEN, STATE_DOCS, TIME_WAIT, stateName, type State } from '../tcp/states';
 import { Tcb, type SegmentRef } from '../tcp/tcb';
 import { CODES } from './codes';
 import { Timeline } from './timeline';
@@ -478,11 +478,13 @@ class Checker {
     }
   }
 
-  /** A short reason for the actual state, to make TT206 teach. */
+  /** Why the endpoint is in its actual state, to make TT206 teach. */
   private explainState(ep: number): string {
     const t = this.tcbs[ep];
     if (t.lastDropped) return ` (${t.lastDropped.why})`;
-    return '';
+    const doc = STATE_DOCS[t.state];
+    // The state's meaning, in the endpoint's voice ("our SYN" becomes "its SYN").
+    return doc ? `: ${doc.charAt(0).toLowerCase()}${doc.slice(1, -1).replace(/\bour\b/g, 'its').replace(/\bOur\b/g, 'Its')}` : '';
   }
 
   private header(s: Statement & { kind: 'title' | 'endpoint' | 'option' }): void {
