@@ -6,11 +6,13 @@
  * MODULES.
  */
 import { cpus, loadavg, totalmem } from 'node:os';
+import { capture } from './capture';
 import { core } from './core';
 import { lsp } from './lsp';
+import { webview } from './webview';
 import { fmtBytes, type BenchModule, type BenchOptions } from './util';
 
-const MODULES: readonly BenchModule[] = [core, lsp];
+const MODULES: readonly BenchModule[] = [core, lsp, webview, capture];
 
 function usage(): string {
   return [

@@ -5,6 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { check, stateName, type CheckResult, type Diagnostic } from '../core';
 import { renderMermaid } from '../core/diagram/mermaid';
+import { renderSvg, SvgRenderError } from './svg';
 import { ImportUsageError, runImport } from './import';
 
 const VERSION = '0.1.0';
@@ -13,7 +14,7 @@ const HELP = `tcptrace-cli ${VERSION}: check and draw .tcptrace files (TCP conve
 
 Usage:
   tcptrace-cli check [--format text|json] FILE...
-  tcptrace-cli render FILE [--format mermaid] [-o OUT]
+  tcptrace-cli render FILE [--format mermaid|svg] [-o OUT]
   tcptrace-cli import CAPTURE.pcap|CAPTURE.pcapng [-o DIR] [--connection N|all]
   tcptrace-cli --help | --version
 
@@ -31,7 +32,9 @@ Commands:
            still written) or a trace has an error.
 
 Options:
-  --format FMT   check: text (default) or json; render: mermaid (default)
+  --format FMT   check: text (default) or json; render: mermaid (default) or svg
+                 (svg draws with a local Chromium: $TCPTRACE_CHROMIUM, $CHROMIUM_PATH,
+                 the usual install places, or PATH)
   -o, --output   render: the file to write; import: the directory
   --connection   import: the connection to write, by number, or all (default)
   -h, --help     show this help
@@ -84,7 +87,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'check':
         return runCheck(parseArgs(rest, ['text', 'json'], false), io);
       case 'render':
-        return runRender(parseArgs(rest, ['mermaid'], true), io);
+        return await runRender(parseArgs(rest, ['mermaid', 'svg'], true), io);
       case 'import':
         return runImport(rest, io);
       default:
@@ -223,7 +226,7 @@ function jsonDiagnostic(d: Diagnostic): unknown {
   };
 }
 
-function runRender(args: Args, io: Io): number {
+async function runRender(args: Args, io: Io): Promise<number> {
   if (args.help) {
     io.out(HELP);
     return 0;
@@ -237,15 +240,23 @@ function runRender(args: Args, io: Io): number {
     io.err(`tcptrace-cli: ${ioMessage(file, e)}\n`);
     return 2;
   }
-  const result = check(text);
-  const mermaid = renderMermaid(result);
+  let out: string;
+  if (args.format === 'svg') {
+    try {
+      out = await renderSvg(text);
+    } catch (e) {
+      if (!(e instanceof SvgRenderError)) throw e;
+      io.err(`tcptrace-cli: ${e.message}\n`);
+      return 2;
+    }
+  } else out = renderMermaid(check(text));
   if (args.output) {
     try {
-      writeFileSync(args.output, mermaid);
+      writeFileSync(args.output, out);
     } catch (e) {
       io.err(`tcptrace-cli: ${ioMessage(args.output, e)}\n`);
       return 2;
     }
-  } else io.out(mermaid);
+  } else io.out(out);
   return 0;
 }

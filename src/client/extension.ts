@@ -7,17 +7,30 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { CONFIG_SECTION, LANGUAGE_ID, statesAt, type InitializationOptions, type StatesAtResult, type TypedRequest } from '../protocol';
+import type MarkdownIt from 'markdown-it';
+import { PreviewManager, type PreviewApi } from './preview/manager';
+import { tcptraceMarkdownPlugin } from './markdown/plugin';
+import { registerCapture } from './capture/capture';
 
 /** What `activate` returns: lets integration tests reach the running client. */
 export interface TcptraceApi {
   readonly client: LanguageClient;
   /** Both endpoints' states at a position, as the status bar shows them. */
   statesAt(document: vscode.TextDocument, position: vscode.Position): Promise<StatesAtResult | null>;
+  /** The diagram previews (src/client/preview). */
+  readonly preview: PreviewApi;
+  /** Called by VS Code's Markdown preview (`markdown.markdownItPlugins`): draws `tcptrace` blocks. */
+  extendMarkdownIt(md: MarkdownIt): MarkdownIt;
 }
 
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<TcptraceApi> {
+  // Before the server starts: the preview works without it, and restored panels need their serializer now.
+  const previews = new PreviewManager(context.extensionUri);
+  context.subscriptions.push(previews);
+  // Capture import (command and .pcap/.pcapng viewer): needs neither the server nor an open trace.
+  registerCapture(context);
   const serverModule = context.asAbsolutePath('dist/server.js');
   const serverOptions: ServerOptions = {
     run: { module: serverModule, transport: TransportKind.ipc },
@@ -46,6 +59,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Tcptra
   return {
     client: c,
     statesAt: (document, position) => request(c, statesAt, { textDocument: { uri: document.uri.toString() }, position: { line: position.line, character: position.character } }),
+    preview: previews.api(),
+    extendMarkdownIt: tcptraceMarkdownPlugin,
   };
 }
 

@@ -58,7 +58,8 @@ describe('extension manifest and package', () => {
       assert.ok(props[k], k);
     }
     assert.deepEqual(pkg.capabilities, { untrustedWorkspaces: { supported: true }, virtualWorkspaces: true });
-    assert.deepEqual(pkg.activationEvents, ['onLanguage:tcptrace']);
+    // The preview panel is restored after a reload only with its own activation event.
+    assert.deepEqual(pkg.activationEvents, ['onLanguage:tcptrace', 'onWebviewPanel:tcptrace.preview']);
     assert.equal(pkg.main, './dist/extension.js');
   });
 
@@ -77,6 +78,7 @@ describe('extension manifest and package', () => {
     const files = r.stdout.trim().split('\n').filter((l) => l && !l.startsWith('npm warn')).sort();
     const expected = [
       'dist/extension.js',
+      'dist/preview-worker.js',
       'dist/server.js',
       'docs/language.md',
       'language-configuration.json',

@@ -18,11 +18,23 @@
  * SACK block), or t is the RST that answers it.
  *
  * A segment whose range is sent again before anything acknowledged it, and
- * that no D-SACK later reports as received twice, was lost. Segments from one
+ * that no D-SACK later reports as received twice and no timestamp echo
+ * (TSecr, RFC 7323) shows received, was lost. Segments from one
  * side arrive in order unless an acknowledgment shows that a later one
  * overtook an earlier one.
+ *
+ * Near the receiver, a capture sees a sender's bytes out of order when a
+ * segment was lost or overtaken before the capture point: first a hole, later
+ * the bytes that fill it. The filler is the delayed original when it was sent
+ * before the segment that jumped the hole (its TCP timestamp is not newer, or,
+ * without timestamps, it came within 3 ms, Wireshark's rule): its send is
+ * written where it was sent, before that segment. Otherwise it is a
+ * retransmission, and the original, lost before the capture point, is written
+ * as an inferred lost segment (-x) where it was sent. A hole that the
+ * receiver acknowledges before any filler is seen is bytes the capture itself
+ * missed: it stays a gap.
  */
-import { ACK, RST } from '../syntax/ast';
+import { ACK, RST, SYN } from '../syntax/ast';
 import { seqDiff } from '../tcp/seq';
 import type { SegmentTable } from './tracker';
 
@@ -38,6 +50,21 @@ export interface DeliveryPlan {
   uack: Float64Array;
   /** Segments that resend sequence space their sender had already sent. */
   resent: Uint8Array;
+  /** Per segment: the index of the segment before whose line its send is written (-1: in place). */
+  moved: Int32Array;
+  /** Segments lost before the capture point, inferred from a hole and its retransmission. */
+  inferred: InferredLoss[];
+}
+
+export interface InferredLoss {
+  /** Written just before this segment's line (the first one captured beyond the hole). */
+  before: number;
+  /** Sender side (0/1) and the hole: raw sequence number and length. */
+  dir: number;
+  seq: number;
+  len: number;
+  /** The segment that later resends it. */
+  resentBy: number;
 }
 
 /** How far ahead (seconds) a receiver's own in-flight segments are looked for. */
@@ -51,6 +78,7 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
   const pos = new Int32Array(n);
   const resent = new Uint8Array(n);
   const uend = new Float64Array(n);
+  const { moved, inferred } = findHoles(s, useq, uack);
 
   // Per side: its segments in order, those that resend, those with SACK blocks, its RSTs.
   const list: [number[], number[]] = [[], []];
@@ -65,7 +93,7 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     const occ = s.occupies(i);
     uend[i] = useq[i] + occ;
     if (occ > 0 && !(s.flags[i] & RST)) {
-      if (useq[i] < maxEnd[d]) {
+      if (useq[i] < maxEnd[d] && moved[i] < 0) {
         resent[i] = 1;
         resends[d].push(i);
       }
@@ -174,6 +202,24 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     return e;
   };
 
+  /** The receiver echoed segment i's TSval (and not its resend k's): it got i. */
+  const echoed = (i: number, k: number): boolean => {
+    if (!s.tsOk[i] || s.tsv[i] === s.tsv[k]) return false;
+    const x = s.dir[i];
+    // An echo proves this segment only if its TSval is its own, not shared with the one before.
+    for (let p = i - 1; p >= 0; p--) {
+      if (s.dir[p] !== x) continue;
+      if (s.tsOk[p] && s.tsv[p] === s.tsv[i]) return false;
+      break;
+    }
+    const ly = list[1 - x];
+    for (let q = after(1 - x, i), c = 0; q < ly.length && c < SCAN; q++, c++) {
+      const j = ly[q];
+      if (s.tsOk[j] && s.tse[j] === s.tsv[i]) return true;
+    }
+    return false;
+  };
+
   const floor = [-1, -1];
   for (let i = 0; i < n; i++) {
     const x = s.dir[i];
@@ -182,7 +228,7 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     const u = acknowledger(i);
     if (occ) {
       const k = resentAt(i);
-      if (k >= 0 && (u < 0 || u > k) && !dsackAfter(i, k)) {
+      if (k >= 0 && (u < 0 || u > k) && !dsackAfter(i, k) && !echoed(i, k)) {
         pos[i] = -1;
         continue;
       }
@@ -202,7 +248,65 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     pos[i] = p;
     floor[x] = p;
   }
-  return { pos, useq, uack, resent };
+  return { pos, useq, uack, resent, moved, inferred };
+}
+
+/** Reordered originals and losses before the capture point, from holes in each sender's bytes. */
+function findHoles(s: SegmentTable, useq: Float64Array, uack: Float64Array): { moved: Int32Array; inferred: InferredLoss[] } {
+  const n = s.length;
+  const moved = new Int32Array(n).fill(-1);
+  const inferred: InferredLoss[] = [];
+  // Per side: holes as [start, end, index of the segment captured first beyond it, inferred?].
+  const holes: [number[][], number[][]] = [[], []];
+  const maxEnd = [-Infinity, -Infinity];
+  // The highest ack each side has sent so far (for "the receiver had it anyway").
+  const acked = [-Infinity, -Infinity];
+  for (let i = 0; i < n; i++) {
+    const x = s.dir[i];
+    const f = s.flags[i];
+    if (f & ACK && !Number.isNaN(uack[i]) && !(f & RST)) acked[x] = Math.max(acked[x], uack[i]);
+    if (f & RST) continue;
+    const occ = s.occupies(i);
+    const start = useq[i];
+    const end = start + occ;
+    const hs = holes[x];
+    // A segment without data carries SND.NXT: beyond the bytes seen, it too shows a hole.
+    if (start > maxEnd[x] && maxEnd[x] !== -Infinity && !(f & SYN)) {
+      hs.push([maxEnd[x], start, i, 0]);
+      if (hs.length > 64) hs.shift();
+    } else if (occ > 0 && start < maxEnd[x]) {
+      for (let h = 0; h < hs.length; h++) {
+        const hole = hs[h];
+        if (!(hole[0] <= start && start < hole[1])) continue;
+        const c = hole[2];
+        if (acked[1 - x] >= Math.min(end, hole[1])) {
+          // The receiver acknowledged these bytes before this copy came: the capture missed the original.
+        } else if (hole[3] === 0 && sentBefore(s, i, c)) {
+          moved[i] = c;
+        } else if (hole[3] === 0) {
+          inferred.push({ before: c, dir: x, seq: (hole[0] % 4294967296 + 4294967296) % 4294967296, len: hole[1] - hole[0], resentBy: i });
+          hole[3] = 1;
+        }
+        // What this segment covers is no longer a hole.
+        const rest: number[][] = [];
+        if (hole[0] < start) rest.push([hole[0], start, c, hole[3]]);
+        if (end < hole[1]) rest.push([end, hole[1], c, hole[3]]);
+        hs.splice(h, 1, ...rest);
+        break;
+      }
+    }
+    if (end > maxEnd[x]) maxEnd[x] = end;
+  }
+  inferred.sort((a, b) => a.before - b.before);
+  return { moved, inferred };
+}
+
+/** Was segment k sent before segment c (both from one side), though captured after it? */
+function sentBefore(s: SegmentTable, k: number, c: number): boolean {
+  // A retransmission needs the sender to learn of the loss first, an RTT at least: its TSval is
+  // newer. An equal TSval (the same clock tick) means sent together, then delayed on the way.
+  if (s.tsOk[k] && s.tsOk[c]) return seqDiff(s.tsv[k], s.tsv[c]) <= 0;
+  return s.time[k] - s.time[c] < 0.003;
 }
 
 /** Unwraps every number of each sequence space past 2^32, in capture order. */

@@ -5,7 +5,7 @@
  * it has ended and gone quiet, so that memory follows the connections open at
  * once, not the length of the capture.
  *
- * Segments are stored column-wise in typed arrays (about 40 bytes each).
+ * Segments are stored column-wise in typed arrays (about 50 bytes each).
  */
 import { ACK, FIN, RST, SYN } from '../syntax/ast';
 import { seqAdd, seqGe, seqGt } from '../tcp/seq';
@@ -42,6 +42,10 @@ export class SegmentTable {
   win = new Uint16Array(16);
   urg = new Uint16Array(16);
   len = new Uint32Array(16);
+  /** The timestamp option's TSval (RFC 7323), where tsOk is 1. */
+  tsv = new Uint32Array(16);
+  tse = new Uint32Array(16);
+  tsOk = new Uint8Array(16);
   /** SYN options and SACK blocks, by segment index. */
   extra = new Map<number, SegmentExtra>();
 
@@ -57,6 +61,9 @@ export class SegmentTable {
     this.win[i] = p.win;
     this.urg[i] = p.urg;
     this.len[i] = p.len;
+    this.tsv[i] = p.tsVal >= 0 ? p.tsVal : 0;
+    this.tse[i] = p.tsVal >= 0 ? p.tsEcr : 0;
+    this.tsOk[i] = p.tsVal >= 0 ? 1 : 0;
     if (p.flags & SYN || p.sack.length > 0) {
       this.extra.set(i, {
         mss: p.flags & SYN ? p.mss : -1,
@@ -87,6 +94,9 @@ export class SegmentTable {
     this.win = g(this.win, Uint16Array);
     this.urg = g(this.urg, Uint16Array);
     this.len = g(this.len, Uint32Array);
+    this.tsv = g(this.tsv, Uint32Array);
+    this.tse = g(this.tse, Uint32Array);
+    this.tsOk = g(this.tsOk, Uint8Array);
   }
 
   /** Sequence space the segment occupies: payload, plus one each for SYN and FIN. */
@@ -168,6 +178,8 @@ export interface TrackerOptions {
   onConnection(c: Connection): void;
   /** Seconds a connection that has ended waits for late segments (retransmitted FINs, RSTs). */
   linger?: number;
+  /** At most this many ended connections wait at once (default 1000); beyond, the oldest is handed on. */
+  maxEnded?: number;
 }
 
 export class ConnectionTracker {
@@ -177,9 +189,11 @@ export class ConnectionTracker {
   private endingHead = 0;
   private nextId = 1;
   private readonly linger: number;
+  private readonly maxEnded: number;
 
   constructor(private readonly opts: TrackerOptions) {
     this.linger = opts.linger ?? 10;
+    this.maxEnded = opts.maxEnded ?? 1000;
   }
 
   get connections(): number {
@@ -230,7 +244,8 @@ export class ConnectionTracker {
         this.endingHead++; // already handed on (its 4-tuple was reused)
         continue;
       }
-      if (now - c.lastTime < this.linger) break;
+      // Late segments get `linger` seconds, unless too many ended connections wait: memory stays bounded.
+      if (now - c.lastTime < this.linger && q.length - this.endingHead <= this.maxEnded) break;
       this.endingHead++;
       this.hand(c);
     }

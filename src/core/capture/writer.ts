@@ -8,7 +8,7 @@
  */
 import { ACK, FIN, RST, SYN, URG } from '../syntax/ast';
 import { flagText } from '../tcp/rfc9293';
-import { planDeliveries, type DeliveryPlan } from './reconstruct';
+import { planDeliveries, type DeliveryPlan, type InferredLoss } from './reconstruct';
 import type { CaptureEndpoint, Connection, SegmentTable } from './tracker';
 
 /** How a connection begins in the capture. */
@@ -221,27 +221,48 @@ export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
   if (roles.opening === 'mid' || roles.opening === 'synack') prologue(c, roles, plan, w);
   else if (roles.listener >= 0) w(`${names[roles.listener]}: listen`);
 
-  // ---- the segments, with late deliveries ----
+  // ---- the segments, with late deliveries, reordered originals and inferred losses ----
   const head = new Int32Array(n).fill(-1);
   const tail = new Int32Array(n).fill(-1);
   const next = new Int32Array(n).fill(-1);
+  const movedHead = new Int32Array(n).fill(-1);
+  const movedNext = new Int32Array(n).fill(-1);
+  const movedTail = new Int32Array(n).fill(-1);
   for (let i = 0; i < n; i++) {
     const p = plan.pos[i];
-    if (p > i) {
+    const m = plan.moved[i];
+    // A moved send is always followed by a deliver line, even at its own capture position.
+    if (p > i || (m >= 0 && p >= 0)) {
       if (head[p] < 0) head[p] = i;
       else next[tail[p]] = i;
       tail[p] = i;
     }
+    if (m >= 0) {
+      if (movedHead[m] < 0) movedHead[m] = i;
+      else movedNext[movedTail[m]] = i;
+      movedTail[m] = i;
+    }
   }
+  let inf = 0;
+  const inferred = plan.inferred;
   for (let i = 0; i < n; i++) {
+    for (; inf < inferred.length && inferred[inf].before === i; inf++) w(inferredLine(s, inferred[inf], names));
+    for (let k = movedHead[i]; k >= 0; k = movedNext[k]) {
+      const lost = plan.pos[k] < 0;
+      w(segmentLine(s, k, names, digits, lost ? '-x' : '~>', `frame ${s.frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${s.frame[i]}, which overtook it`));
+    }
     const p = plan.pos[i];
-    w(segmentLine(s, i, names, digits, p < 0 ? '-x' : p === i ? '->' : '~>'));
+    if (plan.moved[i] < 0) w(segmentLine(s, i, names, digits, p < 0 ? '-x' : p === i ? '->' : '~>'));
     for (let j = head[i]; j >= 0; j = next[j]) w(`deliver f${s.frame[j]}`);
   }
   return out.join('\n') + '\n';
 }
 
-function segmentLine(s: SegmentTable, i: number, names: [string, string], digits: number, arrow: '->' | '-x' | '~>'): string {
+/**
+ * One segment. `movedNote` marks a send written before its capture position
+ * (a reordered original): it then has no time of its own, and says when it was captured.
+ */
+function segmentLine(s: SegmentTable, i: number, names: [string, string], digits: number, arrow: '->' | '-x' | '~>', movedNote?: string): string {
   const d = s.dir[i];
   const f = s.flags[i];
   const time = fmtTime(s.time[i], digits);
@@ -249,7 +270,7 @@ function segmentLine(s: SegmentTable, i: number, names: [string, string], digits
     // The language has no flag-less segment (a "null scan"): say what was there.
     return `note over ${names[d]}: ${time} frame ${s.frame[i]}: a segment with no flags from ${names[d]} (seq=${s.seq[i]}, len=${s.len[i]}), not part of TCP's state machine`;
   }
-  let line = `${time} ${names[d]} ${arrow} ${names[1 - d]}: ${flagText(f)} seq=${s.seq[i]}`;
+  let line = `${movedNote ? '' : `${time} `}${names[d]} ${arrow} ${names[1 - d]}: ${flagText(f)} seq=${s.seq[i]}`;
   if (f & ACK) line += ` ack=${s.ack[i]}`;
   if (s.len[i] > 0) line += ` len=${s.len[i]}`;
   line += ` win=${s.win[i]}`;
@@ -267,7 +288,18 @@ function segmentLine(s: SegmentTable, i: number, names: [string, string], digits
     }
   }
   if (arrow === '~>') line += ` as f${s.frame[i]}`;
-  return `${line}  # frame ${s.frame[i]}`;
+  return `${line}  # ${movedNote ?? `frame ${s.frame[i]}`}`;
+}
+
+/** A segment lost before the capture point: the hole it left and its retransmission show it was sent. */
+function inferredLine(s: SegmentTable, loss: InferredLoss, names: [string, string]): string {
+  const c = loss.before;
+  const d = loss.dir;
+  let line = `${names[d]} -x ${names[1 - d]}: ACK seq=${loss.seq}`;
+  if (s.flags[c] & ACK) line += ` ack=${s.ack[c]}`;
+  else line = line.replace(': ACK', ': PSH');
+  line += ` len=${loss.len} win=${s.win[c]}`;
+  return `${line}  # not captured: lost before the capture point (inferred from the hole before frame ${s.frame[c]}; frame ${s.frame[loss.resentBy]} resends it)`;
 }
 
 /**

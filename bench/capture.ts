@@ -1,0 +1,428 @@
+/**
+ * The capture bench: `tcptrace-cli import`'s work (read a pcap, track
+ * connections, write one trace per connection, check each) on a generated
+ * capture of at least a million packets, against `tshark -r FILE -q -z
+ * expert` (Wireshark's TCP analysis) on the same file. Prints packets per
+ * second, peak memory, and the ratio; the goal is at least 3x faster than
+ * tshark, with memory that does not grow with the file (two sizes are
+ * measured to show it).
+ *
+ * The capture is generated (bench/.data, cached by the generator's hash): a
+ * busy server seen from its own host, many overlapping connections of mixed
+ * sizes (short requests, medium responses, bulk transfers), with losses
+ * before the capture point and their fast retransmissions, SACK, delayed
+ * ACKs and window scaling; whole frames, as tcpdump writes them by default.
+ *
+ * Each measurement runs in its own process (peak RSS is its own):
+ *   node --import tsx bench/capture.ts --worker FILE BUNDLE
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { buildSync } from 'esbuild';
+import type * as Capture from '../src/core/capture';
+import type * as Core from '../src/core';
+import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, runWorker, type BenchModule, type BenchOptions } from './util';
+
+const GOAL_RATIO = 3;
+const DEFAULT_SIZES = [250_000, 1_000_000];
+const SEED = 20240607;
+
+export interface CaptureWorkerOutput {
+  ms: number;
+  packets: number;
+  segments: number;
+  connections: number;
+  traceBytes: number;
+  maxRss: number;
+  diagnostics: Record<string, number>;
+  error: string | null;
+}
+
+// ---------------------------------------------------------------------------
+// The generator
+// ---------------------------------------------------------------------------
+
+/** A small deterministic PRNG (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Whole frames, as tcpdump writes by default (its snapshot length is 262144). */
+const SNAP = 262144;
+const MSS = 1448;
+
+interface Pkt {
+  t: number;
+  fromClient: boolean;
+  flags: number;
+  seq: number;
+  ack: number;
+  len: number;
+  win: number;
+  syn?: boolean;
+  sack?: [number, number][];
+}
+
+/** One connection's packets as the server's host sees them (times relative to its start). */
+function conversation(r: () => number): Pkt[] {
+  const out: Pkt[] = [];
+  const rtt = 0.002 + r() * 0.05;
+  const cIsn = Math.floor(r() * 4294967296);
+  const sIsn = Math.floor(r() * 4294967296);
+  let t = 0;
+  let c = cIsn; // client SND.NXT
+  let s = sIsn; // server SND.NXT
+  const add = (p: Pkt): void => {
+    out.push(p);
+  };
+  add({ t, fromClient: true, flags: 0x02, seq: c, ack: 0, len: 0, win: 64240, syn: true });
+  c = (c + 1) >>> 0;
+  add({ t: (t += 0.00002), fromClient: false, flags: 0x12, seq: s, ack: c, len: 0, win: 65160, syn: true });
+  s = (s + 1) >>> 0;
+  add({ t: (t += rtt), fromClient: true, flags: 0x10, seq: c, ack: s, len: 0, win: 65535 });
+  const kind = r();
+  const requests = kind < 0.7 ? 1 : 1 + Math.floor(r() * 4);
+  for (let q = 0; q < requests; q++) {
+    const req = 200 + Math.floor(r() * 600);
+    add({ t: (t += 0.00001), fromClient: true, flags: 0x18, seq: c, ack: s, len: req, win: 65535 });
+    c = (c + req) >>> 0;
+    // Response: short, medium or bulk.
+    const size = kind < 0.6 ? 500 + Math.floor(r() * 4000) : kind < 0.95 ? 20000 + Math.floor(r() * 100000) : 500000 + Math.floor(r() * 1500000);
+    const segs = Math.ceil(size / MSS);
+    add({ t: (t += 0.0003), fromClient: false, flags: 0x10, seq: s, ack: c, len: 0, win: 509 });
+    let acked = s;
+    // The server sends as its congestion window (W segments in flight) allows; the client acknowledges
+    // every second segment (delayed ACKs). A loss between this host and the client: the segment is
+    // captured (it left this host), the client SACKs what follows, and the third duplicate ACK brings
+    // the fast retransmission.
+    const W = 16 + Math.floor(r() * 48);
+    const sendAt: number[] = [];
+    const ackAt: number[] = [];
+    const seqOf: number[] = [];
+    let lost = -1; // index of the lost segment
+    let dup = 0;
+    let retransAt = Infinity;
+    let tt = t;
+    const resolve = (upTo: number): void => {
+      // The retransmission, then one cumulative ACK for everything sent so far.
+      const L = lost;
+      const lostLen = L === segs - 1 ? size - MSS * (segs - 1) : MSS;
+      add({ t: retransAt, fromClient: false, flags: 0x10, seq: seqOf[L], ack: c, len: lostLen, win: 509 });
+      // Everything sent so far (up to segment upTo) has arrived once the retransmission has.
+      add({ t: retransAt + rtt, fromClient: true, flags: 0x10, seq: c, ack: s, len: 0, win: 65535 });
+      for (let k = L; k <= upTo; k++) ackAt[k] = retransAt + rtt;
+      acked = s;
+      lost = -1;
+      retransAt = Infinity;
+    };
+    for (let i = 0; i < segs; i++) {
+      const len = i === segs - 1 ? size - MSS * (segs - 1) : MSS;
+      let ready = i >= W ? ackAt[i - W] : 0;
+      if (ready === undefined && lost >= 0) {
+        // The window is full behind the loss: nothing more goes out until the retransmission is acknowledged.
+        if (retransAt === Infinity) retransAt = tt + 3 * rtt; // too few duplicate ACKs: a timeout
+        resolve(i - 1);
+        ready = ackAt[i - W];
+      }
+      tt = Math.max(tt + 0.000012, ready ?? tt);
+      if (lost >= 0 && tt >= retransAt) resolve(i - 1);
+      sendAt[i] = tt;
+      seqOf[i] = s;
+      s = (s + len) >>> 0;
+      add({ t: tt, fromClient: false, flags: i === segs - 1 ? 0x18 : 0x10, seq: seqOf[i], ack: c, len, win: 509 });
+      if (lost < 0 && segs > 20 && i < segs - 5 && r() < 0.001) {
+        lost = i;
+        dup = 0;
+        continue;
+      }
+      if (lost >= 0) {
+        const lostEnd = (seqOf[lost] + MSS) >>> 0;
+        add({ t: tt + rtt, fromClient: true, flags: 0x10, seq: c, ack: seqOf[lost], len: 0, win: 65535, sack: [[lostEnd, s]] });
+        if (++dup === 3) retransAt = tt + rtt + 0.00001;
+        continue;
+      }
+      // Delayed ACKs: one for every two segments.
+      if (i % 2 === 1 || i === segs - 1) {
+        add({ t: tt + rtt, fromClient: true, flags: 0x10, seq: c, ack: s, len: 0, win: 65535 });
+        ackAt[i] = tt + rtt;
+        if (i > 0 && ackAt[i - 1] === undefined) ackAt[i - 1] = tt + rtt;
+        acked = s;
+      }
+    }
+    if (lost >= 0) {
+      if (retransAt === Infinity) retransAt = tt + 3 * rtt; // too few segments after it: a timeout
+      resolve(segs - 1);
+    }
+    t = Math.max(tt, ...ackAt.slice(-2).filter((x) => x !== undefined)) + rtt;
+    if (acked !== s) add({ t: (t += rtt), fromClient: true, flags: 0x10, seq: c, ack: s, len: 0, win: 65535 });
+    t += rtt + r() * 0.01;
+  }
+  // The client closes first.
+  add({ t: (t += 0.001), fromClient: true, flags: 0x11, seq: c, ack: s, len: 0, win: 65535 });
+  c = (c + 1) >>> 0;
+  add({ t: (t += 0.0001), fromClient: false, flags: 0x11, seq: s, ack: c, len: 0, win: 509 });
+  s = (s + 1) >>> 0;
+  add({ t: (t += rtt), fromClient: true, flags: 0x10, seq: c, ack: s, len: 0, win: 65535 });
+  // Acks come back an RTT later: keep the capture order by time. A client never takes an ACK back.
+  out.sort((a, b) => a.t - b.t);
+  let high = -1;
+  for (const p of out) {
+    if (!p.fromClient || !(p.flags & 0x10)) continue;
+    if (high >= 0 && ((p.ack - high) | 0) < 0) p.ack = high;
+    high = p.ack;
+  }
+  return out;
+}
+
+/** Writes a pcap of about `packets` packets (streamed) and returns how many it wrote. */
+function writeCapture(path: string, packets: number, seed: number): { packets: number; connections: number } {
+  const r = rng(seed);
+  const fd = openSync(path, 'w');
+  const buf = Buffer.alloc(1 << 20);
+  let at = 0;
+  const flush = (): void => {
+    writeSync(fd, buf, 0, at);
+    at = 0;
+  };
+  // pcap header: little-endian, microseconds, Ethernet, snap length 96.
+  buf.writeUInt32LE(0xa1b2c3d4, 0);
+  buf.writeUInt16LE(2, 4);
+  buf.writeUInt16LE(4, 6);
+  buf.writeUInt32LE(0, 8);
+  buf.writeUInt32LE(0, 12);
+  buf.writeUInt32LE(SNAP, 16);
+  buf.writeUInt32LE(1, 20);
+  at = 24;
+  // Active connections, merged by time: each is a queue of packets with absolute times.
+  interface Live {
+    pkts: Pkt[];
+    i: number;
+    start: number;
+    client: number;
+    port: number;
+  }
+  const live: Live[] = [];
+  let written = 0;
+  let conns = 0;
+  let now = 0;
+  const epoch = 1_700_000_000;
+  const frame = Buffer.alloc(2048);
+  while (written < packets) {
+    // Keep about 40 connections open; a new one starts every few milliseconds.
+    while (live.length < 40) {
+      now += r() * 0.004;
+      const pkts = conversation(r);
+      conns++;
+      live.push({ pkts, i: 0, start: now, client: (10 << 24) | (1 << 16) | Math.floor(r() * 65000), port: 32768 + (conns % 28000) });
+    }
+    let best = 0;
+    for (let k = 1; k < live.length; k++) if (live[k].start + live[k].pkts[live[k].i].t < live[best].start + live[best].pkts[live[best].i].t) best = k;
+    const L = live[best];
+    const p = L.pkts[L.i++];
+    const t = L.start + p.t;
+    if (L.i === L.pkts.length) live.splice(best, 1);
+    // Ethernet + IPv4 + TCP (+ options).
+    const opts: number[] = [];
+    if (p.syn) opts.push(2, 4, MSS >> 8, MSS & 255, 4, 2, 1, 3, 3, 7);
+    if (p.sack) {
+      opts.push(1, 1, 5, 2 + 8 * p.sack.length);
+      for (const [lft, rgt] of p.sack) opts.push(lft >>> 24, (lft >>> 16) & 255, (lft >>> 8) & 255, lft & 255, rgt >>> 24, (rgt >>> 16) & 255, (rgt >>> 8) & 255, rgt & 255);
+    }
+    while (opts.length % 4) opts.push(1);
+    const tcpLen = 20 + opts.length;
+    const ipLen = 20 + tcpLen + p.len;
+    frame.fill(0, 0, 14);
+    frame[12] = 0x08;
+    frame.writeUInt8(0x45, 14);
+    frame.writeUInt8(0, 15);
+    frame.writeUInt16BE(ipLen, 16);
+    frame.writeUInt16BE(0, 18);
+    frame.writeUInt16BE(0x4000, 20);
+    frame.writeUInt8(64, 22);
+    frame.writeUInt8(6, 23);
+    frame.writeUInt16BE(0, 24);
+    const server = (10 << 24) | 1;
+    frame.writeUInt32BE((p.fromClient ? L.client : server) >>> 0, 26);
+    frame.writeUInt32BE((p.fromClient ? server : L.client) >>> 0, 30);
+    frame.writeUInt16BE(p.fromClient ? L.port : 443, 34);
+    frame.writeUInt16BE(p.fromClient ? 443 : L.port, 36);
+    frame.writeUInt32BE(p.seq >>> 0, 38);
+    frame.writeUInt32BE(p.ack >>> 0, 42);
+    frame.writeUInt8((tcpLen / 4) << 4, 46);
+    frame.writeUInt8(p.flags, 47);
+    frame.writeUInt16BE(p.win, 48);
+    frame.writeUInt32BE(0, 50);
+    for (let k = 0; k < opts.length; k++) frame[54 + k] = opts[k];
+    const full = 14 + ipLen;
+    frame.fill(0, 54 + opts.length, full); // the payload
+    const incl = Math.min(SNAP, full);
+    if (at + 16 + incl > buf.length) flush();
+    const whole = Math.floor(t);
+    buf.writeUInt32LE(epoch + whole, at);
+    buf.writeUInt32LE(Math.floor((t - whole) * 1e6), at + 4);
+    buf.writeUInt32LE(incl, at + 8);
+    buf.writeUInt32LE(full, at + 12);
+    frame.copy(buf, at + 16, 0, incl);
+    at += 16 + incl;
+    written++;
+  }
+  flush();
+  closeSync(fd);
+  return { packets: written, connections: conns };
+}
+
+function generatorHash(): string {
+  return createHash('sha256').update(readFileSync(__filename)).update(String(SEED)).digest('hex').slice(0, 10);
+}
+
+function ensureCapture(packets: number): { path: string; connections: number } {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const prefix = `capture-${packets}-`;
+  const path = resolve(DATA_DIR, `${prefix}${generatorHash()}.pcap`);
+  const meta = `${path}.json`;
+  if (existsSync(path) && existsSync(meta)) return { path, connections: (JSON.parse(readFileSync(meta, 'utf8')) as { connections: number }).connections };
+  for (const f of readdirSync(DATA_DIR)) if (f.startsWith(prefix)) unlinkSync(resolve(DATA_DIR, f));
+  process.stdout.write(`  generating a capture of ${fmtInt(packets)} packets ... `);
+  const t0 = performance.now();
+  const tmp = `${path}.tmp`;
+  const info = writeCapture(tmp, packets, SEED);
+  renameSync(tmp, path);
+  require('node:fs').writeFileSync(meta, JSON.stringify(info));
+  console.log(`${fmtMs(performance.now() - t0)}, ${fmtBytes(statSync(path).size)}`);
+  return { path, connections: info.connections };
+}
+
+/** The capture import and the checker, bundled as the extension and CLI ship them. */
+function bundle(): string {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const outfile = resolve(DATA_DIR, 'capture.bundle.cjs');
+  buildSync({
+    absWorkingDir: ROOT,
+    stdin: { contents: "export * from './src/core/capture'; export { check } from './src/core';", resolveDir: ROOT, loader: 'ts' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+// ---------------------------------------------------------------------------
+// The worker: one import + check of FILE
+// ---------------------------------------------------------------------------
+
+function worker(file: string, bundlePath: string): void {
+  const lib = createRequire(__filename)(bundlePath) as typeof Capture & Pick<typeof Core, 'check'>;
+  const fd = openSync(file, 'r');
+  const diagnostics: Record<string, number> = {};
+  let traceBytes = 0;
+  const t0 = performance.now();
+  const report = lib.importCapture((buf, position) => readSync(fd, buf, 0, buf.length, position), {
+    onConnection: (_s, text) => {
+      traceBytes += text!.length;
+      // As the CLI does: each trace checked as it is written, then dropped.
+      for (const d of lib.check(text!, { keepSyntax: false }).diagnostics) diagnostics[d.severity] = (diagnostics[d.severity] ?? 0) + 1;
+    },
+  });
+  const ms = performance.now() - t0;
+  closeSync(fd);
+  const out: CaptureWorkerOutput = {
+    ms,
+    packets: report.packets,
+    segments: report.segments,
+    connections: report.connections,
+    traceBytes,
+    maxRss: process.resourceUsage().maxRSS * 1024,
+    diagnostics,
+    error: report.error ? report.error.message : null,
+  };
+  console.log(JSON.stringify(out));
+}
+
+interface TsharkResult {
+  ok: boolean;
+  ms: number;
+  maxRss: number;
+  reason: string;
+}
+
+function tshark(file: string, timeoutS: number): TsharkResult {
+  const t0 = performance.now();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', 'tshark', '-r', file, '-q', '-z', 'expert'], { encoding: 'utf8', timeout: timeoutS * 1000, maxBuffer: 64 << 20 });
+  const ms = performance.now() - t0;
+  if (r.error) return { ok: false, ms, maxRss: NaN, reason: (r.error as NodeJS.ErrnoException).code === 'ENOENT' ? '/usr/bin/time or tshark missing (apt-get install time tshark)' : String(r.error) };
+  if (r.status !== 0) return { ok: false, ms, maxRss: NaN, reason: `exit ${r.status}: ${(r.stderr || '').trim().split('\n').slice(-2).join(' | ')}` };
+  const kb = Number((r.stderr || '').trim().split('\n').pop());
+  return { ok: true, ms, maxRss: kb * 1024, reason: '' };
+}
+
+async function run(opts: BenchOptions): Promise<void> {
+  const sizes = opts.sizes ?? DEFAULT_SIZES;
+  console.log('capture: import + check of a generated pcap (as tcptrace-cli import does it), against tshark -r FILE -q -z expert');
+  const lib = bundle();
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  let last: { ratio: number; rss: number[] } = { ratio: NaN, rss: [] };
+  for (const n of sizes) {
+    const cap = ensureCapture(n);
+    process.stdout.write(`  measuring ${fmtInt(n)} packets: import + check`);
+    const w = runWorker<CaptureWorkerOutput>('capture.ts', ['--worker', cap.path, lib], opts.timeout);
+    process.stdout.write(', tshark');
+    const ts = tshark(cap.path, opts.timeout);
+    console.log(' done');
+    if (!w.ok) {
+      notes.push(`${fmtInt(n)} packets: import failed: ${w.reason}`);
+      continue;
+    }
+    const o = w.value;
+    if (o.error) notes.push(`${fmtInt(n)} packets: the import reports damage: ${o.error}`);
+    if ((o.diagnostics.error ?? 0) > 0) notes.push(`${fmtInt(n)} packets: the checker reports ${o.diagnostics.error} errors on these correct conversations`);
+    if (!ts.ok) notes.push(`${fmtInt(n)} packets: tshark: ${ts.reason}`);
+    const ratio = ts.ok ? ts.ms / o.ms : NaN;
+    last = { ratio, rss: [...last.rss, o.maxRss] };
+    rows.push([
+      fmtInt(o.packets),
+      fmtInt(o.connections),
+      fmtBytes(statSync(cap.path).size),
+      fmtMs(o.ms),
+      fmtRate((o.packets * 1000) / o.ms),
+      fmtBytes(o.maxRss),
+      fmtBytes(o.traceBytes),
+      `${o.diagnostics.error ?? 0}/${o.diagnostics.warning ?? 0}/${o.diagnostics.information ?? 0}`,
+      ts.ok ? fmtMs(ts.ms) : '-',
+      ts.ok ? fmtBytes(ts.maxRss) : '-',
+      Number.isFinite(ratio) ? `${ratio.toFixed(2)}x` : '-',
+    ]);
+  }
+  console.log('');
+  printTable(['packets', 'connections', 'file', 'import+check', 'packets/s', 'peak RSS', 'traces', 'err/warn/info', 'tshark', 'tshark RSS', 'ratio'], rows);
+  for (const note of notes) console.log(`  note: ${note}`);
+  if (Number.isFinite(last.ratio)) {
+    console.log(`  goal: at least ${GOAL_RATIO}x faster than tshark at the largest size: ${last.ratio >= GOAL_RATIO ? 'met' : 'NOT met'} (${last.ratio.toFixed(2)}x)`);
+  }
+  if (last.rss.length >= 2) {
+    const growth = last.rss[last.rss.length - 1] / last.rss[0];
+    console.log(`  memory: peak RSS x${growth.toFixed(2)} for x${(sizes[sizes.length - 1] / sizes[0]).toFixed(0)} the packets (${growth < 1.5 ? 'flat' : 'GROWS with the file'})`);
+  }
+}
+
+export const capture: BenchModule = {
+  name: 'capture',
+  description: 'import + check of a generated 1M-packet pcap vs tshark -z expert (packets/s, peak RSS, ratio)',
+  run,
+};
+
+if (require.main === module && process.argv[2] === '--worker') worker(process.argv[3], process.argv[4]);

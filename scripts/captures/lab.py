@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Makes the capture fixtures of test/fixtures/captures with this machine's
+own TCP stack (run as root; needs iproute2, ethtool, tcpdump and tshark's
+dumpcap/mergecap: `apt-get install iproute2 ethtool tcpdump tshark`).
+
+    python3 scripts/captures/lab.py [NAME...]      # all fixtures, or some
+
+The lab: three network namespaces. tt-cli (10.77.0.1, fd77::1) and tt-srv
+(10.77.0.2, fd77::2) run the two ends (peers.py); tt-mid sits between them on
+two veth pairs and forwards frames with bridge.py, which adds delay, loss and
+reordering (netem is not available here). Offloads are off so that frames are
+wire-sized with valid checksums. A capture runs on one host (the client's
+or the server's interface), as a real one would. Everything the lab creates
+is deleted at the end, also on failure. Only the lab's own namespaces carry
+traffic.
+
+After the captures, relink.py derives the link-layer and format variants
+(raw IP, BSD loopback, VLAN, big-endian, several interfaces in one pcapng)
+and the damaged files.
+"""
+import os
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+OUT = os.path.join(ROOT, 'test', 'fixtures', 'captures')
+PY = sys.executable or 'python3'
+NS = ('tt-cli', 'tt-mid', 'tt-srv')
+
+# name: scenario, capture point (client or server side), format, link type (tcpdump -y), one-way delay
+# (ms), bridge rules, options. The names say what each fixture shows.
+FIXTURES = {
+    'handshake-data-close': dict(scenario='basic', at='client', delay=2),
+    'server-closes-first-v6': dict(scenario='server-first', at='server', fmt='pcapng', delay=2, v6=True),
+    'half-close': dict(scenario='half-close', at='client', delay=2, link='LINUX_SLL'),
+    'refused': dict(scenario='refused', at='client', fmt='pcapng', delay=1),
+    'abort': dict(scenario='abort', at='server', delay=2, nano=True),
+    'unread-close': dict(scenario='unread', at='client', delay=2, link='LINUX_SLL2'),
+    'keepalive': dict(scenario='keepalive', at='client', fmt='pcapng', delay=1),
+    'zero-window': dict(scenario='zero-window', at='client', delay=1),
+    'retransmission': dict(scenario='bulk', at='server', delay=5, rules=['b2a:data:6:drop']),
+    'loss-at-receiver': dict(scenario='bulk', at='client', fmt='pcapng', delay=5, rules=['b2a:data:6:drop', 'b2a:data:40:drop']),
+    'reorder': dict(scenario='bulk', at='client', delay=5, rules=['b2a:data:8:hold=12']),
+    'port-reuse': dict(scenario='reuse', at='client', delay=1),
+    'simultaneous-close': dict(scenario='simultaneous-close', at='client', delay=50, sync=True),
+    'simultaneous-open': dict(scenario='simultaneous-open', at='client', delay=50, sync=True, no_server_wait=True),
+    'mid-connection': dict(scenario='chatty', at='client', delay=2, start_late=1.0),
+    'ipv6-dstopts': dict(scenario='dstopts', at='client', fmt='pcapng', delay=1, v6=True, filter=''),
+    'ipv4-options': dict(scenario='ipopts', at='server', delay=1),
+    'syn-lost': dict(scenario='basic', at='client', delay=2, rules=['a2b:syn:1:drop']),
+    'synack-lost': dict(scenario='basic', at='client', delay=2, rules=['b2a:syn:1:drop']),
+    'fin-lost': dict(scenario='basic', at='client', delay=2, rules=['a2b:fin:1:drop']),
+    'tail-loss': dict(scenario='basic', at='server', delay=5, rules=['b2a:data:3:drop']),
+    # Both ends send at once over a lossy path (3 % of data frames each way, seeded), seen from each end.
+    'lossy-both-ways-client': dict(scenario='both-ways', at='client', delay=5, loss=0.03, seed=7),
+    'lossy-both-ways-server': dict(scenario='both-ways', at='server', delay=5, loss=0.03, seed=11),
+    # Segmentation offload on the sender (a direct veth pair with the default offloads, no bridge):
+    # its capture shows segments far larger than the MSS.
+    'offload': dict(scenario='bulk', at='server', direct=True),
+}
+
+
+def run(*cmd, ns=None, check=True):
+    full = (['ip', 'netns', 'exec', ns] if ns else []) + list(cmd)
+    return subprocess.run(full, check=check, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def teardown():
+    for ns in NS:
+        run('ip', 'netns', 'del', ns, check=False)
+
+
+def setup():
+    teardown()
+    for ns in NS:
+        run('ip', 'netns', 'add', ns)
+        run('ip', 'link', 'set', 'lo', 'up', ns=ns)
+    run('ip', 'link', 'add', 'c0', 'netns', 'tt-cli', 'type', 'veth', 'peer', 'name', 'm0', 'netns', 'tt-mid')
+    run('ip', 'link', 'add', 's0', 'netns', 'tt-srv', 'type', 'veth', 'peer', 'name', 'm1', 'netns', 'tt-mid')
+    for ns, dev in (('tt-cli', 'c0'), ('tt-mid', 'm0'), ('tt-mid', 'm1'), ('tt-srv', 's0')):
+        run('ethtool', '-K', dev, 'tx', 'off', 'rx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off', 'sg', 'off', ns=ns, check=False)
+        run('ip', 'link', 'set', dev, 'up', ns=ns)
+    for ns, dev, v4, v6 in (('tt-cli', 'c0', '10.77.0.1/24', 'fd77::1/64'), ('tt-srv', 's0', '10.77.0.2/24', 'fd77::2/64')):
+        run('ip', 'addr', 'add', v4, 'dev', dev, ns=ns)
+        run('ip', '-6', 'addr', 'add', v6, 'dev', dev, 'nodad', ns=ns)
+    # The middle namespace has no addresses: its kernel ignores the frames the bridge forwards.
+    # A second, direct pair with the kernel's default offloads (10.78.0.0/24), for the offload capture.
+    run('ip', 'link', 'add', 'c1', 'netns', 'tt-cli', 'type', 'veth', 'peer', 'name', 's1', 'netns', 'tt-srv')
+    for ns, dev, v4 in (('tt-cli', 'c1', '10.78.0.1/24'), ('tt-srv', 's1', '10.78.0.2/24')):
+        run('ip', 'link', 'set', dev, 'up', ns=ns)
+        run('ip', 'addr', 'add', v4, 'dev', dev, ns=ns)
+
+
+def wait_line(proc, needle, timeout=10.0, stream='stderr'):
+    f = getattr(proc, stream)
+    end = time.time() + timeout
+    buf = ''
+    while time.time() < end:
+        r, _, _ = select.select([f], [], [], 0.1)
+        if r:
+            line = f.readline()
+            if not line:
+                break
+            buf += line
+            if needle in line:
+                return
+    raise RuntimeError(f'timed out waiting for {needle!r}: {buf}')
+
+
+def start_capture(spec, path):
+    ns = 'tt-cli' if spec['at'] == 'client' else 'tt-srv'
+    dev = ('c' if spec['at'] == 'client' else 's') + ('1' if spec.get('direct') else '0')
+    filt = spec.get('filter', 'tcp')
+    if spec.get('fmt') == 'pcapng':
+        cmd = ['dumpcap', '-q', '-i', dev, '-w', path]
+        if filt:
+            cmd += ['-f', filt]
+        needle = 'Capturing on'
+    else:
+        # Immediate mode: every packet is written at once, none left in the ring when the capture stops.
+        cmd = ['tcpdump', '--immediate-mode', '-U', '-w', path, '-Z', 'root']
+        if spec.get('link'):
+            cmd += ['-i', 'any', '-y', spec['link']]
+        else:
+            cmd += ['-i', dev]
+        if spec.get('nano'):
+            cmd += ['--time-stamp-precision=nano']
+        if filt:
+            cmd += [filt]
+        needle = 'listening on'
+    p = subprocess.Popen(['ip', 'netns', 'exec', ns] + cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_line(p, needle)
+    time.sleep(0.2)
+    return p
+
+
+def capture(name, spec):
+    ext = spec.get('fmt', 'pcap')
+    path = os.path.join(OUT, f'{name}.{ext}')
+    if os.path.exists(path):
+        os.unlink(path)
+    bridge = subprocess.Popen(
+        ['ip', 'netns', 'exec', 'tt-mid', PY, os.path.join(HERE, 'bridge.py'), 'm0', 'm1', '--delay', str(spec.get('delay', 0))]
+        + sum((['--rule', r] for r in spec.get('rules', [])), [])
+        + (['--loss', str(spec['loss']), '--seed', str(spec.get('seed', 1))] if spec.get('loss') else []),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    wait_line(bridge, 'bridge ready', stream='stdout')
+    # Neighbour discovery first, so that it does not delay the first SYN.
+    fam = '-6' if spec.get('v6') else '-4'
+    target = 'fd77::2' if spec.get('v6') else '10.78.0.2' if spec.get('direct') else '10.77.0.2'
+    run('ping', fam, '-c', '1', '-W', '2', target, ns='tt-cli', check=False)
+    cap = None
+    if not spec.get('start_late'):
+        cap = start_capture(spec, path)
+    extra = []
+    if spec.get('v6'):
+        extra.append('--v6')
+    if spec.get('direct'):
+        extra.append('--direct')
+    if spec.get('sync'):
+        extra += ['--at', f'{time.time() + 1.5:.6f}']
+    peer = lambda role, ns: subprocess.Popen(  # noqa: E731
+        ['ip', 'netns', 'exec', ns, PY, os.path.join(HERE, 'peers.py'), role, spec['scenario']] + extra,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    server = peer('server', 'tt-srv')
+    if spec['scenario'] not in ('refused', 'simultaneous-open'):
+        wait_line(server, 'server ready', stream='stdout')
+    client = peer('client', 'tt-cli')
+    if spec.get('start_late'):
+        time.sleep(spec['start_late'])
+        cap = start_capture(spec, path)
+    for p, who in ((client, 'client'), (server, 'server')):
+        try:
+            _, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            raise RuntimeError(f'{name}: the {who} did not finish')
+        if p.returncode != 0:
+            raise RuntimeError(f'{name}: the {who} failed: {err}')
+    time.sleep(1.0)
+    cap.send_signal(signal.SIGINT)
+    _, cap_err = cap.communicate(timeout=10)
+    got = re.search(r'(\d+) packets captured\s+(\d+) packets received by filter', cap_err)
+    if got and got.group(1) != got.group(2):
+        raise RuntimeError(f'{name}: the capture missed packets: {cap_err}')
+    bridge.send_signal(signal.SIGTERM)
+    out, _ = bridge.communicate(timeout=10)
+    os.chmod(path, 0o644)
+    notes = [l for l in out.splitlines() if l.startswith('bridge:')]
+    print(f'{name}: {os.path.getsize(path)} bytes' + (f' ({"; ".join(n[8:] for n in notes)})' if notes else ''))
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit('lab.py needs root (network namespaces)')
+    names = sys.argv[1:] or list(FIXTURES)
+    for n in names:
+        if n not in FIXTURES:
+            sys.exit(f'unknown fixture {n}; known: {", ".join(FIXTURES)}')
+    os.makedirs(OUT, exist_ok=True)
+    try:
+        setup()
+        for n in names:
+            capture(n, FIXTURES[n])
+    finally:
+        teardown()
+    if not sys.argv[1:]:
+        subprocess.run([PY, os.path.join(HERE, "relink.py")], check=True)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,173 @@
+/**
+ * `tcptrace-cli import CAPTURE.pcap|CAPTURE.pcapng [-o DIR] [--connection N|all]`
+ * (spec section 8): one `.tcptrace` per TCP connection, each checked as it is
+ * written. The capture is streamed, and each trace is written and dropped as
+ * soon as its connection is over, so memory stays flat however long the file.
+ *
+ * Exit status: 0 when the capture was read whole and no written trace has an
+ * error-severity diagnostic; 1 when the capture is damaged (the connections
+ * read before the damage are still written) or a trace has an error; 2 for
+ * usage or I/O errors.
+ */
+import { closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { check } from '../core';
+import { LINK_TYPE_NAMES, importCapture, type ConnectionSummary, type ImportReport } from '../core/capture';
+
+export interface ImportIo {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export const IMPORT_USAGE = 'tcptrace-cli import CAPTURE.pcap|CAPTURE.pcapng [-o DIR] [--connection N|all]';
+
+export class ImportUsageError extends Error {}
+
+interface ImportArgs {
+  capture: string;
+  /** Directory for the traces; '-' writes the one selected trace to standard output. */
+  outDir: string;
+  connection: number | 'all';
+  help: boolean;
+}
+
+export function parseImportArgs(args: readonly string[]): ImportArgs {
+  const a: ImportArgs = { capture: '', outDir: '.', connection: 'all', help: false };
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const x = args[i];
+    const value = (name: string): string => {
+      const eq = x.indexOf('=');
+      if (x.startsWith('--') && eq > 0) return x.slice(eq + 1);
+      const v = args[++i];
+      if (v === undefined) throw new ImportUsageError(`${name} needs a value`);
+      return v;
+    };
+    if (x === '-o' || x === '--output' || x.startsWith('--output=')) a.outDir = value(x.startsWith('--') ? '--output' : '-o');
+    else if (x === '--connection' || x.startsWith('--connection=')) {
+      const v = value('--connection');
+      if (v === 'all') a.connection = 'all';
+      else if (/^[1-9][0-9]*$/.test(v)) a.connection = Number(v);
+      else throw new ImportUsageError(`--connection takes a connection number (1, 2, ...) or 'all', not '${v}'`);
+    } else if (x === '-h' || x === '--help') a.help = true;
+    else if (x === '--') {
+      files.push(...args.slice(i + 1));
+      break;
+    } else if (x.startsWith('-') && x !== '-') throw new ImportUsageError(`unknown option '${x}' for import`);
+    else files.push(x);
+  }
+  if (a.help) return a;
+  if (files.length !== 1) throw new ImportUsageError(`import needs exactly one CAPTURE file (${IMPORT_USAGE})`);
+  a.capture = files[0];
+  if (a.outDir === '-' && a.connection === 'all') throw new ImportUsageError("-o - writes one trace to standard output: choose it with --connection N");
+  return a;
+}
+
+function plural(n: number, w: string): string {
+  return `${n} ${w}${n === 1 ? '' : 's'}`;
+}
+
+function fmtDuration(s: number): string {
+  if (s >= 1) return `${s.toFixed(3)} s`;
+  if (s >= 1e-3) return `${(s * 1e3).toFixed(3)} ms`;
+  return `${(s * 1e6).toFixed(1)} us`;
+}
+
+/** One line describing a connection, as the summary and the editor's quick pick show it. */
+export function describeConnection(c: ConnectionSummary): string {
+  return `${c.names[0]} ${c.endpoints[0].text} → ${c.names[1]} ${c.endpoints[1].text}, ${plural(c.packets, 'packet')}, ${fmtDuration(c.duration)}, ${c.ended}`;
+}
+
+export function runImport(args: readonly string[], io: ImportIo): number {
+  const a = parseImportArgs(args);
+  if (a.help) {
+    io.out(`Usage: ${IMPORT_USAGE}\n`);
+    return 0;
+  }
+  let fd: number;
+  try {
+    fd = openSync(a.capture, 'r');
+  } catch (e) {
+    io.err(`tcptrace-cli: ${ioText(a.capture, e)}\n`);
+    return 2;
+  }
+  const stem = basename(a.capture, extname(a.capture)) || 'capture';
+  if (a.outDir !== '-') {
+    try {
+      mkdirSync(a.outDir, { recursive: true });
+    } catch (e) {
+      closeSync(fd);
+      io.err(`tcptrace-cli: ${ioText(a.outDir, e)}\n`);
+      return 2;
+    }
+  }
+  const lines: { id: number; line: string }[] = [];
+  let writeFailed = false;
+  let anyError = false;
+  let written = 0;
+  let report: ImportReport;
+  try {
+    report = importCapture((buf, position) => readSync(fd, buf, 0, buf.length, position), {
+      captureName: basename(a.capture),
+      want: (id) => a.connection === 'all' || a.connection === id,
+      onConnection: (summary, text) => {
+        if (text === undefined) return;
+        // Checked as it is written, then dropped: only the counts are kept.
+        const result = check(text, { keepSyntax: false });
+        const counts = { error: 0, warning: 0, information: 0, hint: 0 };
+        for (const d of result.diagnostics) counts[d.severity]++;
+        if (counts.error > 0) anyError = true;
+        let where: string;
+        if (a.outDir === '-') {
+          io.out(text);
+          where = '(standard output)';
+        } else {
+          where = join(a.outDir, `${stem}-${summary.id}.tcptrace`);
+          try {
+            writeFileSync(where, text);
+          } catch (e) {
+            io.err(`tcptrace-cli: ${ioText(where, e)}\n`);
+            writeFailed = true;
+            return;
+          }
+        }
+        written++;
+        lines.push({
+          id: summary.id,
+          line: `${where}: #${summary.id} ${describeConnection(summary)}; ${plural(counts.error, 'error')}, ${plural(counts.warning, 'warning')}, ${counts.information} information`,
+        });
+      },
+    });
+  } catch (e) {
+    io.err(`tcptrace-cli: ${ioText(a.capture, e)}\n`);
+    return 2;
+  } finally {
+    closeSync(fd);
+  }
+  // Connections end in any order; list them in the order they started. With -o - the summary goes to stderr.
+  const say = a.outDir === '-' ? io.err : io.out;
+  lines.sort((x, y) => x.id - y.id);
+  for (const l of lines) say(`${l.line}\n`);
+  const links = report.linkTypes.map((t) => LINK_TYPE_NAMES[t] ?? `link type ${t}`).join(', ');
+  const other = report.packets - report.segments;
+  say(
+    `${a.capture}: ${report.format ?? 'capture'}${links ? ` (${links})` : ''}, ${plural(report.packets, 'packet')}, ${plural(report.segments, 'TCP segment')}${other > 0 ? ` (${other} other packet${other === 1 ? '' : 's'} skipped)` : ''}, ${plural(report.connections, 'connection')}; ${written} written.\n`,
+  );
+  if (report.error) {
+    io.err(`tcptrace-cli: ${a.capture}: damaged at byte ${report.error.offset}: ${report.error.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'was' : 'were'} imported.\n`);
+  }
+  if (typeof a.connection === 'number' && a.connection > report.connections) {
+    io.err(`tcptrace-cli: ${a.capture} has ${plural(report.connections, 'TCP connection')}; there is no connection ${a.connection}.\n`);
+    return 2;
+  }
+  if (writeFailed) return 2;
+  return report.error || anyError ? 1 : 0;
+}
+
+function ioText(file: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return `${file}: no such file`;
+  if (code === 'EISDIR') return `${file}: is a directory`;
+  if (code === 'EACCES') return `${file}: permission denied`;
+  return `${file}: ${e instanceof Error ? e.message : String(e)}`;
+}

@@ -1,0 +1,254 @@
+/**
+ * Captures in VS Code: the "TCP Trace: Import Capture..." command (pick a
+ * pcap/pcapng file, pick one of its TCP connections, get the checked trace
+ * and its preview) and a read-only custom editor that lists the connections
+ * of a capture, each with a button that opens it as a trace.
+ *
+ * Files are streamed (src/core/capture reads chunks), so a large capture is
+ * listed without being loaded whole; only the connection asked for gets its
+ * trace written.
+ */
+import * as vscode from 'vscode';
+import { open } from 'node:fs/promises';
+import { LINK_TYPE_NAMES, importCaptureAsync, importCaptureBytes, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
+
+export const IMPORT_COMMAND = 'tcptrace.importCapture';
+export const CAPTURE_VIEW_TYPE = 'tcptrace.captureViewer';
+const PREVIEW_TO_SIDE = 'tcptrace.showPreviewToSide';
+const CAPTURE_FILTERS = { 'Packet captures': ['pcap', 'pcapng', 'cap', 'dmp'], 'All files': ['*'] };
+
+export function registerCapture(context: vscode.ExtensionContext): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand(IMPORT_COMMAND, (uri?: unknown) => importCommand(uri instanceof vscode.Uri ? uri : undefined)),
+    vscode.window.registerCustomEditorProvider(CAPTURE_VIEW_TYPE, new CaptureEditorProvider(), {
+      webviewOptions: { retainContextWhenHidden: false },
+      supportsMultipleEditorsPerDocument: true,
+    }),
+  );
+}
+
+/** Runs the import over a file, streaming local files; `want` picks the connections that get text. */
+async function runImport(uri: vscode.Uri, options: Omit<ImportOptions, 'captureName'>, token?: vscode.CancellationToken): Promise<ImportReport> {
+  const captureName = uri.path.split('/').pop() ?? 'capture';
+  if (uri.scheme === 'file') {
+    const fh = await open(uri.fsPath, 'r');
+    try {
+      return await importCaptureAsync(
+        async (buf, position) => (await fh.read(buf, 0, buf.length, position)).bytesRead,
+        { ...options, captureName },
+        () => token?.isCancellationRequested ?? false,
+      );
+    } finally {
+      await fh.close();
+    }
+  }
+  // Another file system (remote, virtual): read it through VS Code.
+  return importCaptureBytes(await vscode.workspace.fs.readFile(uri), { ...options, captureName });
+}
+
+export interface CaptureListing {
+  report: ImportReport;
+  connections: ConnectionSummary[];
+}
+
+export async function listConnections(uri: vscode.Uri, token?: vscode.CancellationToken): Promise<CaptureListing> {
+  const connections: ConnectionSummary[] = [];
+  const report = await runImport(uri, { want: () => false, onConnection: (s) => connections.push(s) }, token);
+  connections.sort((a, b) => a.id - b.id);
+  return { report, connections };
+}
+
+/** The trace of one connection, or undefined when the capture has no such connection. */
+export async function traceOf(uri: vscode.Uri, id: number): Promise<string | undefined> {
+  let text: string | undefined;
+  await runImport(uri, { want: (n) => n === id, onConnection: (s, t) => (s.id === id ? (text = t) : undefined) });
+  return text;
+}
+
+/** Opens the trace of a connection in an untitled editor, with its preview beside it. */
+export async function openTrace(uri: vscode.Uri, id: number): Promise<vscode.TextDocument | undefined> {
+  const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TCP Trace: importing connection ${id}…` }, () =>
+    traceOf(uri, id),
+  );
+  if (text === undefined) {
+    void vscode.window.showErrorMessage(`TCP Trace: the capture has no connection ${id}.`);
+    return undefined;
+  }
+  const doc = await vscode.workspace.openTextDocument({ language: 'tcptrace', content: text });
+  await vscode.window.showTextDocument(doc, { preview: false });
+  if ((await vscode.commands.getCommands(true)).includes(PREVIEW_TO_SIDE)) await vscode.commands.executeCommand(PREVIEW_TO_SIDE, doc.uri);
+  return doc;
+}
+
+export function fmtDuration(s: number): string {
+  if (s >= 1) return `${s.toFixed(3)} s`;
+  if (s >= 1e-3) return `${(s * 1e3).toFixed(1)} ms`;
+  return `${(s * 1e6).toFixed(0)} µs`;
+}
+
+function plural(n: number, w: string): string {
+  return `${n.toLocaleString('en-US')} ${w}${n === 1 ? '' : 's'}`;
+}
+
+function damageText(report: ImportReport): string | undefined {
+  const e = report.error;
+  if (!e) return undefined;
+  return `damaged at byte ${e.offset}: ${e.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'is' : 'are'} listed.`;
+}
+
+interface ConnectionItem extends vscode.QuickPickItem {
+  id: number;
+}
+
+async function importCommand(given: vscode.Uri | undefined): Promise<void> {
+  const uri =
+    given ??
+    (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import', title: 'TCP Trace: Import Capture', filters: CAPTURE_FILTERS }))?.[0];
+  if (!uri) return;
+  let listing: CaptureListing;
+  try {
+    listing = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: 'TCP Trace: reading the capture…', cancellable: true },
+      (_p, token) => listConnections(uri, token),
+    );
+  } catch (e) {
+    void vscode.window.showErrorMessage(`TCP Trace: cannot read ${uri.fsPath || uri.toString()}: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  const damage = damageText(listing.report);
+  if (damage) void vscode.window.showWarningMessage(`TCP Trace: the capture is ${damage}`);
+  if (listing.connections.length === 0) {
+    if (!damage) void vscode.window.showInformationMessage(`TCP Trace: no TCP connection in this capture (${plural(listing.report.packets, 'packet')}).`);
+    return;
+  }
+  let id = listing.connections[0].id;
+  if (listing.connections.length > 1) {
+    const items: ConnectionItem[] = listing.connections.map((c) => ({
+      id: c.id,
+      label: `#${c.id}  ${c.endpoints[0].text} → ${c.endpoints[1].text}`,
+      description: `${plural(c.packets, 'packet')}, ${fmtDuration(c.duration)}`,
+      detail: `${c.names[0]} → ${c.names[1]}: ${c.ended}${c.opening === 'mid' ? ' (starts mid-connection)' : ''}`,
+    }));
+    const pick = await vscode.window.showQuickPick(items, {
+      title: `TCP Trace: ${plural(items.length, 'connection')} in ${uri.path.split('/').pop()}`,
+      placeHolder: 'Choose the connection to import',
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    if (!pick) return;
+    id = pick.id;
+  }
+  await openTrace(uri, id);
+}
+
+/** The custom editor's document: just the file; the listing is made when an editor opens. */
+class CaptureDocument implements vscode.CustomDocument {
+  constructor(readonly uri: vscode.Uri) {}
+  dispose(): void {}
+}
+
+class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<CaptureDocument> {
+  openCustomDocument(uri: vscode.Uri): CaptureDocument {
+    return new CaptureDocument(uri);
+  }
+
+  async resolveCustomEditor(document: CaptureDocument, panel: vscode.WebviewPanel, token: vscode.CancellationToken): Promise<void> {
+    const nonce = makeNonce();
+    panel.webview.options = { enableScripts: true, localResourceRoots: [] };
+    panel.webview.html = page(panel.webview, nonce, '<p class="muted">Reading the capture…</p>');
+    panel.webview.onDidReceiveMessage((m: unknown) => {
+      const msg = m as { type?: string; id?: number };
+      if (msg.type === 'open' && typeof msg.id === 'number') void openTrace(document.uri, msg.id);
+    });
+    await this.fill(document, panel, nonce, token);
+  }
+
+  private async fill(document: CaptureDocument, panel: vscode.WebviewPanel, nonce: string, token: vscode.CancellationToken): Promise<void> {
+    let body: string;
+    try {
+      const listing = await listConnections(document.uri, token);
+      body = listingHtml(listing);
+    } catch (e) {
+      body = `<p class="error">Cannot read the file: ${escapeHtml(e instanceof Error ? e.message : String(e))}</p>`;
+    }
+    if (!token.isCancellationRequested) panel.webview.html = page(panel.webview, nonce, body);
+  }
+}
+
+function listingHtml({ report, connections }: CaptureListing): string {
+  const links = report.linkTypes.map((t) => LINK_TYPE_NAMES[t] ?? `link type ${t}`).join(', ');
+  const other = report.packets - report.segments;
+  const parts: string[] = [];
+  parts.push(
+    `<p class="summary">${escapeHtml(report.format ?? 'unknown format')}${links ? ` (${escapeHtml(links)})` : ''} · ${plural(report.packets, 'packet')} · ${plural(
+      report.segments,
+      'TCP segment',
+    )}${other > 0 ? ` · ${plural(other, 'other packet')} skipped` : ''} · ${plural(connections.length, 'connection')}</p>`,
+  );
+  const damage = damageText(report);
+  if (damage) parts.push(`<p class="error" role="alert">The capture is ${escapeHtml(damage)}</p>`);
+  if (connections.length === 0) {
+    parts.push('<p class="muted">No TCP connection in this capture.</p>');
+    return parts.join('\n');
+  }
+  parts.push(
+    '<table><thead><tr><th scope="col">#</th><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Packets</th><th scope="col" class="num">Bytes</th><th scope="col" class="num">Start</th><th scope="col" class="num">Duration</th><th scope="col">How it ended</th><th scope="col"><span class="sr">Open</span></th></tr></thead><tbody>',
+  );
+  for (const c of connections) {
+    parts.push(
+      `<tr><td class="num">${c.id}</td><td>${escapeHtml(c.names[0])} <code>${escapeHtml(c.endpoints[0].text)}</code></td><td>${escapeHtml(c.names[1])} <code>${escapeHtml(
+        c.endpoints[1].text,
+      )}</code></td><td class="num">${c.packets.toLocaleString('en-US')}</td><td class="num">${c.bytes[0].toLocaleString('en-US')} / ${c.bytes[1].toLocaleString(
+        'en-US',
+      )}</td><td class="num">${c.start.toFixed(3)} s</td><td class="num">${escapeHtml(fmtDuration(c.duration))}</td><td>${escapeHtml(c.ended)}${
+        c.opening === 'mid' ? ' <span class="muted">(starts mid-connection)</span>' : ''
+      }${c.reuses !== undefined ? ` <span class="muted">(reuses #${c.reuses}'s 4-tuple)</span>` : ''}</td><td><button data-id="${c.id}" title="Open connection ${c.id} as a .tcptrace with its diagram">Open trace</button></td></tr>`,
+    );
+  }
+  parts.push('</tbody></table>');
+  return parts.join('\n');
+}
+
+function page(webview: vscode.Webview, nonce: string, body: string): string {
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style nonce="${nonce}">
+body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 1em 1em; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--vscode-editorWidget-border, rgba(128,128,128,.35)); vertical-align: baseline; }
+th { font-weight: 600; position: sticky; top: 0; background: var(--vscode-editor-background); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr:hover td { background: var(--vscode-list-hoverBackground); }
+code { font-family: var(--vscode-editor-font-family); }
+.muted { color: var(--vscode-descriptionForeground); }
+.error { color: var(--vscode-errorForeground); }
+.summary { color: var(--vscode-descriptionForeground); }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: none; padding: 3px 10px; cursor: pointer; border-radius: 2px; }
+button:hover { background: var(--vscode-button-hoverBackground); }
+button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 2px; }
+</style></head>
+<body>
+${body}
+<script nonce="${nonce}">
+const vscode = acquireVsCodeApi();
+document.addEventListener('click', (e) => {
+  const b = e.target instanceof Element ? e.target.closest('button[data-id]') : null;
+  if (b) vscode.postMessage({ type: 'open', id: Number(b.getAttribute('data-id')) });
+});
+</script>
+</body></html>`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function makeNonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let s = '';
+  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
+  return s;
+}

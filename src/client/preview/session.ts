@@ -1,0 +1,172 @@
+/**
+ * The preview's host-side state for one document: checks the text, builds the
+ * diagram model, cuts it into chunks and keeps their data for the webview to
+ * ask for. Pure (no `vscode`): the extension runs it in a worker thread, the
+ * tests and the benchmark run it directly.
+ *
+ * "The text does not parse" means the parser reported a syntax diagnostic
+ * (TT100-TT103: the checker never throws, it recovers). While that is so, the
+ * session keeps showing the last layout whose text parsed, marked stale, with
+ * the first syntax error; a trace that has never parsed since the preview
+ * opened is drawn as it is (its broken lines marked).
+ */
+import { check } from '../../core/check/checker';
+import type { CheckOptions, CheckResult, Severity } from '../../core/check/types';
+import { buildDiagram, type DiagramModel } from '../../core/diagram/model';
+import { toMermaid } from '../../core/diagram/mermaid';
+import { RFC_NAMES, SOCKET_NAMES } from '../../core/tcp/states';
+import type { ChunkData, ChunkRef, DiagramCounts, LayoutMessage, ParseProblem, Spacers } from '../../webview/messages';
+import { planChunks, widestLabels, writeChunk, type Range } from './chunks';
+
+export interface SessionSettings {
+  /** Per-code severity overrides (`tcptrace.diagnostics.severity`). */
+  severities?: Readonly<Record<string, Severity | 'off'>>;
+  /** State spelling; undefined: the trace's own `option states=`. */
+  spelling?: 'socket' | 'rfc';
+}
+
+/** A layout without the fields the panel adds (resource, file name, lock, sequence number). */
+export type LayoutCore = Omit<LayoutMessage, 'type' | 'seq' | 'resource' | 'fileName' | 'locked'>;
+
+interface Shown {
+  version: number;
+  model: DiagramModel;
+  spelling: 'socket' | 'rfc';
+  layout: LayoutCore;
+  /** The chunks of the layout by key: where they are, and their data once written. */
+  chunks: Map<string, { range: Range; data: ChunkData | undefined }>;
+}
+
+/** Timings of the last update, for the benchmark. */
+export interface SessionTimings {
+  check: number;
+  model: number;
+  chunks: number;
+}
+
+export class DiagramSession {
+  private shown: Shown | undefined;
+  /** The last layout whose text parsed. */
+  private good: Shown | undefined;
+  /** Written chunks by key, kept from one update to the next (a key is a digest of the chunk's content). */
+  private written = new Map<string, ChunkData>();
+  timings: SessionTimings = { check: 0, model: 0, chunks: 0 };
+
+  /** Forgets everything (another document). */
+  reset(): void {
+    this.shown = undefined;
+    this.good = undefined;
+    this.written = new Map();
+  }
+
+  /** Checks `text` and returns the layout to show. */
+  update(text: string, version: number, settings: SessionSettings = {}): LayoutCore {
+    const t0 = performance.now();
+    const options: CheckOptions = settings.severities ? { severities: settings.severities } : {};
+    const result = check(text, options);
+    const t1 = performance.now();
+    const problem = firstSyntaxError(result);
+    if (problem && this.good) {
+      // Keep the last good diagram; say why it is not updating.
+      this.timings = { check: t1 - t0, model: 0, chunks: 0 };
+      this.shown = this.good;
+      return { ...this.good.layout, problem, stale: true };
+    }
+    const model = buildDiagram(result);
+    const t2 = performance.now();
+    const spelling = settings.spelling ?? model.stateSpelling;
+    // Chunks are planned (keys, weights) now and written when the webview asks for them.
+    const planned = planChunks(model, spelling);
+    const chunks = new Map<string, { range: Range; data: ChunkData | undefined }>();
+    const refs: ChunkRef[] = [];
+    const written = new Map<string, ChunkData>();
+    for (const c of planned) {
+      const kept = this.written.get(c.key) ?? written.get(c.key);
+      if (kept) written.set(c.key, kept);
+      if (!chunks.has(c.key)) chunks.set(c.key, { range: c.range, data: kept });
+      refs.push({
+        key: c.key,
+        firstLine: model.items[c.range.from].line,
+        lastLine: model.items[c.range.to - 1].line,
+        items: c.range.to - c.range.from,
+        weight: c.weight,
+      });
+    }
+    this.written = written;
+    const layout: LayoutCore = {
+      version,
+      participants: participantNames(model),
+      stateNames: [...(spelling === 'rfc' ? RFC_NAMES : SOCKET_NAMES)],
+      chunks: refs,
+      spacers: widestLabels(model, spelling),
+      counts: countsOf(result, model),
+      problem,
+      stale: false,
+    };
+    this.timings = { check: t1 - t0, model: t2 - t1, chunks: performance.now() - t2 };
+    const shown: Shown = { version, model, spelling, layout, chunks };
+    this.shown = shown;
+    if (!problem) this.good = shown;
+    return layout;
+  }
+
+  /** Data of chunks of the layout shown, written on first request; unknown keys are skipped. */
+  chunks(keys: readonly string[]): ChunkData[] {
+    const out: ChunkData[] = [];
+    const shown = this.shown;
+    if (!shown) return out;
+    for (const k of keys) {
+      const c = shown.chunks.get(k);
+      if (!c) continue;
+      if (!c.data) {
+        c.data = writeChunk(shown.model, c.range, shown.spelling, k);
+        // A key is a digest of the content: the data serves any later layout that has the key.
+        this.written.set(k, c.data);
+      }
+      out.push(c.data.from === c.range.from ? c.data : { ...c.data, from: c.range.from });
+    }
+    return out;
+  }
+
+  /** The whole diagram as one Mermaid text (for copying; may exceed what Mermaid renders by default). */
+  mermaid(): string | undefined {
+    const s = this.shown;
+    return s ? toMermaid(s.model, { states: s.spelling }) : undefined;
+  }
+
+  /** The layout shown, if any. */
+  get layout(): LayoutCore | undefined {
+    return this.shown?.layout;
+  }
+}
+
+/** The first syntax error, or null when the text parses. */
+export function firstSyntaxError(result: CheckResult): ParseProblem | null {
+  let first: ParseProblem | null = null;
+  for (const d of result.parsed.diagnostics) {
+    if (!first || d.line < first.line) first = { line: d.line, code: d.code, message: d.message };
+  }
+  return first;
+}
+
+function participantNames(model: DiagramModel): string[] {
+  return model.participants.map((p) => {
+    let shown = p.label ?? p.name;
+    if (p.label !== undefined && p.label !== p.name) shown += ` (${p.name})`;
+    return shown;
+  });
+}
+
+function countsOf(result: CheckResult, model: DiagramModel): DiagramCounts {
+  let errors = 0;
+  let warnings = 0;
+  let infos = 0;
+  for (const d of result.diagnostics) {
+    if (d.severity === 'error') errors++;
+    else if (d.severity === 'warning') warnings++;
+    else if (d.severity === 'information') infos++;
+  }
+  return { items: model.items.length, events: result.timeline.length, errors, warnings, infos };
+}
+
+export type { Spacers };

@@ -1,0 +1,90 @@
+/**
+ * `tcptrace-cli import` (spec section 8) through the CLI's entry point: the
+ * files it writes, what it prints, its exit codes, and its usage errors.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { main } from '../../src/cli/main';
+
+const DIR = resolve(__dirname, '../fixtures/captures');
+const EXPECTED = join(DIR, 'expected');
+
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+function withTmp(fn: (dir: string) => Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcptrace-import-'));
+    try {
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test(
+  'import writes one checked trace per connection and lists them',
+  withTmp(async (dir) => {
+    const r = await run(['import', join(DIR, 'port-reuse.pcap'), '-o', dir]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readdirSync(dir).sort(), ['port-reuse-1.tcptrace', 'port-reuse-2.tcptrace']);
+    for (const n of [1, 2]) assert.equal(readFileSync(join(dir, `port-reuse-${n}.tcptrace`), 'utf8'), readFileSync(join(EXPECTED, `port-reuse-${n}.tcptrace`), 'utf8'));
+    assert.match(r.out, /port-reuse-1\.tcptrace: #1 client 10\.77\.0\.1:40000 → server 10\.77\.0\.2:8080, 10 packets, [\d.]+ ms, closed, server first; 0 errors, 0 warnings, 1 information\n/);
+    assert.match(r.out, /port-reuse\.pcap: pcap \(Ethernet\), 20 packets, 20 TCP segments, 2 connections; 2 written\.\n$/);
+    assert.equal(r.err, '');
+  }),
+);
+
+test(
+  '--connection N writes that one; -o - prints it (and the summary to stderr)',
+  withTmp(async (dir) => {
+    const one = await run(['import', join(DIR, 'port-reuse.pcap'), '--connection', '2', '-o', dir]);
+    assert.equal(one.code, 0);
+    assert.deepEqual(readdirSync(dir), ['port-reuse-2.tcptrace']);
+    const out = await run(['import', join(DIR, 'refused.pcapng'), '--connection=1', '-o', '-']);
+    assert.equal(out.code, 0);
+    assert.equal(out.out, readFileSync(join(EXPECTED, 'refused-1.tcptrace'), 'utf8'));
+    assert.match(out.err, /\(standard output\): #1 client .* refused by server \(RST\); 0 errors, 0 warnings, 1 information/);
+    const none = await run(['import', join(DIR, 'refused.pcapng'), '--connection', '3', '-o', dir]);
+    assert.equal(none.code, 2);
+    assert.match(none.err, /has 1 TCP connection; there is no connection 3/);
+  }),
+);
+
+test(
+  'a damaged capture: exit 1, the byte offset, and the connections before it written',
+  withTmp(async (dir) => {
+    const r = await run(['import', join(DIR, 'damaged-cut.pcap'), '-o', dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /damaged-cut\.pcap: damaged at byte 2101: The capture is cut short: the packet record at byte 2101 needs \d+ bytes.*The 1 connection read before it was imported\./);
+    assert.deepEqual(readdirSync(dir), ['damaged-cut-1.tcptrace']);
+    const junk = await run(['import', join(DIR, 'damaged-not-a-capture.pcap'), '-o', dir]);
+    assert.equal(junk.code, 1);
+    assert.match(junk.err, /damaged at byte 0: Not a pcap or pcapng file/);
+  }),
+);
+
+test('usage and I/O errors exit 2', async () => {
+  for (const [args, msg] of [
+    [['import'], /import needs exactly one CAPTURE file/],
+    [['import', 'a.pcap', 'b.pcap'], /exactly one CAPTURE/],
+    [['import', 'a.pcap', '--connection', 'x'], /--connection takes a connection number/],
+    [['import', 'a.pcap', '-o', '-'], /choose it with --connection N/],
+    [['import', 'a.pcap', '--frobnicate'], /unknown option '--frobnicate' for import/],
+    [['import', join(DIR, 'no-such.pcap')], /no-such\.pcap: no such file/],
+  ] as [string[], RegExp][]) {
+    const r = await run(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.err, msg);
+  }
+  const help = await run(['--help']);
+  assert.match(help.out, /tcptrace-cli import CAPTURE\.pcap\|CAPTURE\.pcapng \[-o DIR\] \[--connection N\|all\]/);
+});
