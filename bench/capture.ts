@@ -21,10 +21,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { buildSync } from 'esbuild';
 import type * as Capture from '../src/core/capture';
 import type * as Core from '../src/core';
-import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, runWorker, type BenchModule, type BenchOptions } from './util';
+import { DATA_DIR, bundleForBench, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, runWorker, type BenchModule, type BenchOptions } from './util';
 
 const GOAL_RATIO = 3;
 const DEFAULT_SIZES = [250_000, 1_000_000];
@@ -304,20 +303,7 @@ function ensureCapture(packets: number): { path: string; connections: number } {
 
 /** The capture import and the checker, bundled as the extension and CLI ship them. */
 function bundle(): string {
-  mkdirSync(DATA_DIR, { recursive: true });
-  const outfile = resolve(DATA_DIR, 'capture.bundle.cjs');
-  buildSync({
-    absWorkingDir: ROOT,
-    stdin: { contents: "export * from './src/core/capture'; export { check } from './src/core';", resolveDir: ROOT, loader: 'ts' },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForBench('capture', "export * from './src/core/capture'; export { check } from './src/core';");
 }
 
 // ---------------------------------------------------------------------------

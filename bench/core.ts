@@ -9,10 +9,9 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { buildSync } from 'esbuild';
 import { writeLongTrace, type LongTraceStats } from '../test/support/trace-model';
 import type { CoreWorkerOutput } from './core-worker';
-import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, median, printTable, runWorker, type BenchModule, type BenchOptions } from './util';
+import { DATA_DIR, ROOT, bundleForBench, fmtBytes, fmtInt, fmtMs, fmtRate, median, printTable, runWorker, type BenchModule, type BenchOptions } from './util';
 
 const SEED = 20240601;
 const DEFAULT_SIZES = [100_000, 1_000_000];
@@ -60,20 +59,7 @@ export function ensureTrace(events: number): TraceFile {
 
 /** src/core bundled with the production build's settings (scripts/build.mjs --production). */
 function bundleCore(): string {
-  mkdirSync(DATA_DIR, { recursive: true });
-  const outfile = resolve(DATA_DIR, 'core.bundle.cjs');
-  buildSync({
-    absWorkingDir: ROOT,
-    entryPoints: ['src/core/index.ts'],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    logLevel: 'warning',
-  });
-  return outfile;
+  return bundleForBench('core', "export * from './src/core';");
 }
 
 type Measured = { ok: true; out: CoreWorkerOutput; median: number } | { ok: false; reason: string };

@@ -1,6 +1,8 @@
 /** Shared pieces of the benchmarks: the module interface, worker processes, statistics, tables. */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { buildSync } from 'esbuild';
 
 export interface BenchOptions {
   /** Timed runs per measurement (after one warm-up). */
@@ -92,4 +94,26 @@ export function runWorker<T>(script: string, args: readonly string[], timeoutSec
   } catch {
     return { ok: false, reason: `no result from the worker: ${last.slice(0, 200)}` };
   }
+}
+
+/**
+ * Bundles TypeScript source for a bench the way the production build does
+ * (tsx would wrap every closure in a helper call and distort the figures).
+ * `contents` is the entry's source, resolved from the repository root.
+ */
+export function bundleForBench(name: string, contents: string): string {
+  mkdirSync(DATA_DIR, { recursive: true });
+  const outfile = resolve(DATA_DIR, `${name}.bundle.cjs`);
+  buildSync({
+    absWorkingDir: ROOT,
+    stdin: { contents, resolveDir: ROOT, loader: 'ts' },
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    minify: true,
+    logLevel: 'warning',
+  });
+  return outfile;
 }

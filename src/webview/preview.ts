@@ -394,20 +394,9 @@ class Preview {
     if (a === this.pinned && Math.abs(this.scroller.scrollLeft - a.left) >= 1) this.scroller.scrollLeft = a.left;
   }
 
-  /** Index of the slot at `y` (px from the column's top), by binary search. */
+  /** Index of the slot at `y` (px from the column's top). */
   private slotAt(y: number): number {
-    const slots = this.slots;
-    let lo = 0;
-    let hi = slots.length - 1;
-    let best = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (slots[mid].el.offsetTop <= y) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best;
+    return lastIndexWhere(this.slots, (slot) => slot.el.offsetTop <= y);
   }
 
   private onScroll(): void {
@@ -689,18 +678,7 @@ class Preview {
   }
 
   private slotOfLine(line: number): number {
-    const slots = this.slots;
-    let lo = 0;
-    let hi = slots.length - 1;
-    let best = 0;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (slots[mid].ref.firstLine <= line) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best;
+    return lastIndexWhere(this.slots, (slot) => slot.ref.firstLine <= line);
   }
 
   private setActive(line: number, reveal: boolean): void {
@@ -1055,4 +1033,19 @@ try {
     b.className = 'tt-banner-error';
     b.textContent = `The preview could not start: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/** The last index whose item satisfies `atOrBefore` (true for a prefix of the items), by binary search; 0 when none. */
+function lastIndexWhere<T>(items: readonly T[], atOrBefore: (item: T) => boolean): number {
+  let lo = 0;
+  let hi = items.length - 1;
+  let best = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (atOrBefore(items[mid])) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
 }
