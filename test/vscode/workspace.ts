@@ -7,6 +7,10 @@ import { repoRoot } from '../../scripts/vscode/build-tests';
 export function makeWorkspace(dir: string): void {
   cpSync(join(repoRoot, 'test', 'vscode', 'fixtures'), dir, { recursive: true });
   if (existsSync(join(repoRoot, 'examples'))) cpSync(join(repoRoot, 'examples'), join(dir, 'examples'), { recursive: true });
+  // Captures and their expected traces for the import tests: tests read the workspace's copy, since a
+  // packaged .vsix (tested with --vsix) does not ship test fixtures.
+  const captures = join(repoRoot, 'test', 'fixtures', 'captures');
+  if (existsSync(captures)) cpSync(captures, join(dir, 'captures'), { recursive: true, filter: (f) => !f.endsWith('.ts') });
   mkdirSync(join(dir, 'scratch'), { recursive: true });
   mkdirSync(join(dir, '.vscode'), { recursive: true });
   // Keep the workbench quiet and deterministic: no welcome page, tips or recommendations.

@@ -6,13 +6,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { activateExtension, waitFor } from './helpers';
+import { activateExtension, waitFor, workspaceRoot } from './helpers';
 
 describe('capture import', () => {
   let root: string;
 
   before(async () => {
-    root = (await activateExtension()).extensionPath;
+    await activateExtension();
+    root = join(workspaceRoot().fsPath, 'captures');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -21,9 +22,9 @@ describe('capture import', () => {
   });
 
   it('imports the connection of a capture as an untitled trace', async () => {
-    const capture = vscode.Uri.file(join(root, 'test/fixtures/captures/refused.pcapng'));
+    const capture = vscode.Uri.file(join(root, 'refused.pcapng'));
     await vscode.commands.executeCommand('tcptrace.importCapture', capture);
-    const expected = readFileSync(join(root, 'test/fixtures/captures/expected/refused-1.tcptrace'), 'utf8');
+    const expected = readFileSync(join(root, 'expected/refused-1.tcptrace'), 'utf8');
     const doc = await waitFor('an untitled tcptrace document with the imported trace', () =>
       vscode.workspace.textDocuments.find((d) => d.isUntitled && d.languageId === 'tcptrace' && d.getText() === expected),
     );
@@ -31,7 +32,7 @@ describe('capture import', () => {
   });
 
   it('opens .pcap files in the connection list', async () => {
-    const capture = vscode.Uri.file(join(root, 'test/fixtures/captures/port-reuse.pcap'));
+    const capture = vscode.Uri.file(join(root, 'port-reuse.pcap'));
     await vscode.commands.executeCommand('vscode.open', capture);
     const tab = await waitFor('a tab with the capture in a custom editor', () =>
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === capture.toString()),
