@@ -7,7 +7,7 @@ export { flagText } from './tcp/rfc9293';
 export * from './check/types';
 export { Timeline, type TcbSnapshot, type SegmentNumbers } from './check/timeline';
 export { CODES, codeDocAnchor, type CodeInfo } from './check/codes';
-export { check, checkParsed, checkIncremental } from './check/checker';
+export { check, checkParsed, checkIncremental, changedLines } from './check/checker';
 export * from './diagram/model';
 export * from './diagram/mermaid';
 export { escapeText } from './diagram/escape';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { check, checkIncremental, type CheckResult } from '../../src/core';
+import { changedLines, check, checkIncremental, type CheckResult } from '../../src/core';
+import { writeLongTrace } from '../support/trace-model';
 
 const root = join(__dirname, '..', '..');
 const examples = readdirSync(join(root, 'examples'))
@@ -233,6 +234,58 @@ test('incremental with an unchanged line count: statements added or removed with
     const b = (prev.resume as R).snapshots;
     assert.equal(a[a.length - 1].tcbs, b[b.length - 1].tcbs, 'the earlier run was reused');
     text = next;
+    prev = inc;
+  }
+});
+
+test('changedLines finds what an edit changed: resuming from it equals a full check (any edit, CRs included)', () => {
+  const base = longTrace(300).replace(/\n/g, (m, i: number) => (i % 7 === 0 ? '\r\n' : m));
+  fc.assert(
+    fc.property(fc.nat({ max: base.length }), fc.nat({ max: 40 }), fc.constantFrom('', 'x', '\n', '\r', '\r\n', 'ack=1 ', '# c\n', 'client: close\n', '9'), (at, del, ins) => {
+      const next = base.slice(0, at) + ins + base.slice(Math.min(base.length, at + del));
+      const prev = check(base);
+      const ch = changedLines(base, next);
+      if (!ch) return assert.equal(next, base);
+      assert.deepEqual(observable(checkIncremental(prev, next, ch.first, {}, ch.last)), observable(check(next)));
+    }),
+    { numRuns: 300, seed: 99 },
+  );
+});
+
+test('changedLines: equal texts, same line count, changed line count', () => {
+  assert.equal(changedLines('a\nb\n', 'a\nb\n'), undefined);
+  assert.deepEqual(changedLines('a\nb\nc\n', 'a\nB\nc\n'), { first: 1, last: 1 });
+  assert.deepEqual(changedLines('a\nb\nc\n', 'a\nb\nx\nc\n'), { first: 2, last: undefined });
+});
+
+test('chained edits resuming from snapshots taken over from an earlier run (diagnostics before the splice point)', () => {
+  // A model trace with retransmissions (information diagnostics everywhere), edited 60 times at random:
+  // later edits resume from snapshots an earlier splice took over, whose positions must be its own.
+  let t = '';
+  writeLongTrace(600, 21, (c: string) => (t += c));
+  let x = 9;
+  const rnd = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) / 0x100000000;
+  };
+  let lines = t.split('\n');
+  let prevText = t;
+  let prev = check(prevText);
+  for (let k = 0; k < 60; k++) {
+    const at = Math.floor(rnd() * lines.length);
+    const op = Math.floor(rnd() * 4);
+    lines = [...lines];
+    if (op === 0) lines.splice(at, 0, 'note over server: added');
+    else if (op === 1) lines.splice(at, 1);
+    else if (op === 2) lines[at] = lines[at].replace(/win=(\d+)/, (_m, w: string) => `win=${Number(w) - 1}`);
+    else lines[at] = lines[at].replace(/seq=(\d+)/, (_m, q: string) => `seq=${Number(q) + 1}`);
+    const text = lines.join('\n');
+    const ch = changedLines(prevText, text);
+    const inc = ch ? checkIncremental(prev, text, ch.first, {}, ch.last) : prev;
+    assert.deepEqual(observable(inc), observable(check(text)), `edit ${k} (${op} at ${at})`);
+    prevText = text;
     prev = inc;
   }
 });

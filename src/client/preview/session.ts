@@ -10,7 +10,7 @@
  * the first syntax error; a trace that has never parsed since the preview
  * opened is drawn as it is (its broken lines marked).
  */
-import { check } from '../../core/check/checker';
+import { changedLines, check, checkIncremental } from '../../core/check/checker';
 import type { CheckOptions, CheckResult, Severity } from '../../core/check/types';
 import { buildDiagram, type DiagramModel } from '../../core/diagram/model';
 import { toMermaid } from '../../core/diagram/mermaid';
@@ -51,19 +51,35 @@ export class DiagramSession {
   /** Written chunks by key, kept from one update to the next (a key is a digest of the chunk's content). */
   private written = new Map<string, ChunkData>();
   timings: SessionTimings = { check: 0, model: 0, chunks: 0 };
+  /** The last text checked and its result, to re-check an edit from where it changed. */
+  private checked: { text: string; result: CheckResult; severities: string } | undefined;
 
   /** Forgets everything (another document). */
   reset(): void {
     this.shown = undefined;
     this.good = undefined;
     this.written = new Map();
+    this.checked = undefined;
+  }
+
+  /** Checks `text`, resuming from the last check when only some lines changed. */
+  private check(text: string, options: CheckOptions): CheckResult {
+    const severities = JSON.stringify(options.severities ?? {});
+    const last = this.checked;
+    let result: CheckResult;
+    if (last && last.severities === severities) {
+      const changed = changedLines(last.text, text);
+      result = changed ? checkIncremental(last.result, text, changed.first, options, changed.last) : last.result;
+    } else result = check(text, options);
+    this.checked = { text, result, severities };
+    return result;
   }
 
   /** Checks `text` and returns the layout to show. */
   update(text: string, version: number, settings: SessionSettings = {}): LayoutCore {
     const t0 = performance.now();
     const options: CheckOptions = settings.severities ? { severities: settings.severities } : {};
-    const result = check(text, options);
+    const result = this.check(text, options);
     const t1 = performance.now();
     const problem = firstSyntaxError(result);
     if (problem && this.good) {
