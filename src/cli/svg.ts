@@ -29,6 +29,20 @@ export interface SvgOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Flags for headless Chromium on a machine without a display or an outside network: without the
+ * networking ones it keeps trying to reach Google's hosts. The tests launch it the same way.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 /** A failure with a message meant for the user (no stack needed). */
 export class SvgRenderError extends Error {}
 
@@ -115,7 +129,7 @@ export async function renderSvg(text: string, options: SvgOptions = {}): Promise
     browser = await chromium.launch({
       executablePath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: CHROMIUM_ARGS,
       timeout: 60_000,
     });
   } catch (err) {

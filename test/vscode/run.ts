@@ -35,6 +35,7 @@ import { join, resolve } from 'node:path';
 import { format, parseArgs } from 'node:util';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildExtension, buildTests, repoRoot, testBundleDir } from '../../scripts/vscode/build-tests';
+import { CHROMIUM_ARGS } from '../../src/cli/svg';
 import {
   OUTPUT_MARKER,
   READY_FILE,
@@ -282,16 +283,7 @@ async function run(): Promise<number> {
       headless: true,
       timeout: remainingMs(),
       viewport: { width: 1600, height: 1000 },
-      // Without the networking flags Chromium keeps trying to reach Google's hosts.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: CHROMIUM_ARGS,
     });
     const page = context.pages()[0] ?? (await context.newPage());
 

@@ -15,6 +15,7 @@ import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../../src/cli/svg';
 import { makeNonce, previewHtml } from '../../src/client/preview/html';
 import { DiagramSession, type SessionSettings } from '../../src/client/preview/session';
 import type { SessionClient } from '../../src/client/preview/sessionClient';
@@ -22,15 +23,7 @@ import type { HostMessage, LayoutMessage, PersistedState, RenderReport, WebviewM
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM_ARGS };
 
 const BUNDLES = ['media/dist/mermaid.js', 'media/dist/preview.js', 'media/preview.css'];
 
