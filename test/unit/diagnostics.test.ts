@@ -175,3 +175,11 @@ test('the missing-listen fix inserts the call before the first event', () => {
   assert.match(fixed, /^title "x"\n\nserver: listen\nclient -> server: SYN/);
   assert.deepEqual(check(fixed).diagnostics.filter((x) => x.severity !== 'information').map((x) => x.code), []);
 });
+
+test('messages name both endpoints even when the first event names only one (implicit endpoints)', () => {
+  const text = 'server: listen\nclient -> server: SYN seq=100\nserver -> client: SYN,ACK seq=300 ack=101\nclient -> server: ACK seq=101 ack=301\nserver -> client: ACK seq=301 ack=500\n';
+  const d = check(text).diagnostics.find((x) => x.code === 'TT301');
+  assert.ok(d);
+  assert.match(d.message, /data client never sent/);
+  assert.doesNotMatch(d.message, /the peer/);
+});

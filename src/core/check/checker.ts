@@ -462,9 +462,13 @@ class Checker {
     for (const d of appended) this.diags.push(d);
     for (const d of data.suppressed) if (appendedSet.has(d)) this.suppressed.add(d);
     this.timeline.appendFrom(data.timeline, from.timelineLength, shift);
+    // Their suppressed diagnostics: ours before the splice point (this run's may differ from the
+    // earlier one's there), then theirs after it.
+    const ours = [...this.suppressed].filter((d) => !appendedSet.has(d));
     for (let m = k; m < data.snapshots.length; m++) {
       const o = data.snapshots[m];
-      this.snapshots?.push({ ...o, stmtIndex: o.stmtIndex + shift, diagCount: o.diagCount + diagShift, timelineLength: o.timelineLength + timelineShift });
+      const suppressed = ours.concat(o.suppressed.filter((d) => appendedSet.has(d)));
+      this.snapshots?.push({ ...o, stmtIndex: o.stmtIndex + shift, diagCount: o.diagCount + diagShift, timelineLength: o.timelineLength + timelineShift, suppressed });
     }
     this.endpoints = prev.endpoints;
     this.title = prev.title;
@@ -605,9 +609,10 @@ class Checker {
   /** The context the rules see for endpoint `me`; built once names and options are final. */
   private ctx(me: number): Ctx {
     const cached = this.ctxCache[me];
-    if (cached && this.endpoints.length === 2) return cached;
+    if (cached) return cached;
     const c = this.makeCtx(me, this.opts.origin === 'capture');
-    this.ctxCache[me] = c;
+    // Only once both names are known: a context built earlier says "the peer".
+    if (this.endpoints.length === 2) this.ctxCache[me] = c;
     return c;
   }
 
