@@ -118,4 +118,54 @@ describe('robustness: any document, any position, every request answers', () => 
     );
     assert.equal(n, 40);
   });
+
+  test('random edits to a long trace, each batch checked incrementally from the last: the same diagnostics as a fresh check', async () => {
+    // Long enough for several snapshots, with a retransmission in every round (diagnostics everywhere).
+    const rounds: string[] = [];
+    let seq = 1001;
+    for (let i = 0; i < 400; i++) {
+      rounds.push(`client -> server: PSH,ACK seq=${seq} ack=5001 len=10`, `client -> server: PSH,ACK seq=${seq} ack=5001 len=10`, `server -> client: ACK seq=5001 ack=${seq + 10}`);
+      seq += 10;
+    }
+    const base = ['server: listen', 'client -> server: SYN seq=1000', 'server -> client: SYN,ACK seq=5000 ack=1001', 'client -> server: ACK seq=1001 ack=5001', ...rounds, ''].join('\n');
+    const line = fc.nat(base.split('\n').length - 2);
+    const change = fc.record({
+      line,
+      kind: fc.constantFrom('replace-number', 'insert-line', 'delete-line', 'comment'),
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(change, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 4 }), async (batches) => {
+        const uri = `file:///long-${n++}.tcptrace`;
+        await c.open(uri, base);
+        await c.waitForDiagnostics(uri, 60_000);
+        for (const batch of batches) {
+          // Each change is made against the text the previous ones left, as an editor sends them.
+          for (const e of batch) {
+            const lines = c.texts.get(uri)!.split('\n');
+            const l = Math.min(e.line, lines.length - 2);
+            const text = lines[l];
+            const m = /ack=(\d+)/.exec(text);
+            const ch =
+              e.kind === 'insert-line'
+                ? { range: { start: { line: l, character: 0 }, end: { line: l, character: 0 } }, text: 'note over client: hi\n' }
+                : e.kind === 'delete-line'
+                  ? { range: { start: { line: l, character: 0 }, end: { line: l + 1, character: 0 } }, text: '' }
+                  : e.kind === 'comment' || !m
+                    ? { range: { start: { line: l, character: text.length }, end: { line: l, character: text.length } }, text: ' # seen' }
+                    : { range: { start: { line: l, character: m.index + 4 }, end: { line: l, character: m.index + 4 + m[1].length } }, text: String(Number(m[1]) + 1) };
+            // One didChange per edit of the batch; the server checks once they stop coming.
+            await c.change(uri, [ch]);
+          }
+          const published = await c.waitForDiagnostics(uri, 60_000);
+          assert.deepEqual(
+            published.diagnostics.map((d) => [d.code, d.range.start.line, d.range.start.character, d.message]),
+            check(c.texts.get(uri)!).diagnostics.map((d) => [d.code, d.line, d.start, d.message]),
+          );
+        }
+        await c.conn.sendNotification('textDocument/didClose', { textDocument: { uri } });
+      }),
+      { numRuns: 15, seed: 1121 },
+    );
+  });
 });
