@@ -18,17 +18,40 @@ const SEVERITY: Readonly<Record<Severity, DiagnosticSeverity>> = {
   hint: DiagnosticSeverity.Hint,
 };
 
+const links = new Map<string, string | undefined>();
+
 /** Resolves `docs/language.md#tt302` against the base, or undefined when no base is usable. */
 export function docLink(code: string, baseUrl: string | undefined): string | undefined {
   if (!baseUrl) return undefined;
+  // One URL per code and base, not one per diagnostic: a trace may have thousands.
+  const key = `${code} ${baseUrl}`;
+  if (links.has(key)) return links.get(key);
+  let href: string | undefined;
   try {
-    return new URL(codeDocAnchor(code), baseUrl.endsWith('/') ? baseUrl : baseUrl + '/').toString();
+    href = new URL(codeDocAnchor(code), baseUrl.endsWith('/') ? baseUrl : baseUrl + '/').toString();
   } catch {
-    return undefined;
+    href = undefined;
   }
+  if (links.size > 1000) links.clear();
+  links.set(key, href);
+  return href;
 }
 
+/**
+ * LSP diagnostics already made, by core diagnostic: an incremental check keeps the diagnostics
+ * before and after an edit as the same objects, so most of them are converted once.
+ */
+const converted = new WeakMap<Diagnostic, { uri: string; baseUrl: string | undefined; lsp: LspDiagnostic }>();
+
 export function toLspDiagnostic(d: Diagnostic, uri: string, baseUrl: string | undefined): LspDiagnostic {
+  const hit = converted.get(d);
+  if (hit && hit.uri === uri && hit.baseUrl === baseUrl) return hit.lsp;
+  const lsp = convert(d, uri, baseUrl);
+  converted.set(d, { uri, baseUrl, lsp });
+  return lsp;
+}
+
+function convert(d: Diagnostic, uri: string, baseUrl: string | undefined): LspDiagnostic {
   const out: LspDiagnostic = {
     range: { start: { line: d.line, character: d.start }, end: { line: d.line, character: d.end } },
     severity: SEVERITY[d.severity],
