@@ -21,7 +21,7 @@ import {
 import { lineOffset, parse, parseDuration, utf8Length } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
-import { CLOSED, LISTEN, STATE_DOCS, TIME_WAIT, stateName, type State } from '../tcp/states';
+import { CLOSED, LISTEN, STATE_DOCS, TIME_WAIT, stateName } from '../tcp/states';
 import { Tcb, type SegmentRef } from '../tcp/tcb';
 import { CODES } from './codes';
 import { Timeline } from './timeline';
@@ -1046,11 +1046,6 @@ class Checker {
         }
       }
     }
-  }
-
-  /** The endpoints' final states (socket spelling). */
-  finalStates(): State[] {
-    return this.tcbs.map((t) => t.state);
   }
 }
 

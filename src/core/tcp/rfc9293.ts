@@ -201,8 +201,6 @@ export function userCall(tcb: Tcb, call: string, ctx: Ctx, ref: SegmentRef, arg:
 
 export interface SendOutcome {
   findings: Finding[];
-  /** The segment is an answer the RFC prescribed (it leaves the sender's state as it was). */
-  answer: boolean;
   /** The sender jumped over bytes (missed by a capture, or a slip): the receiver is taken to have them. */
   gapFill: number | undefined;
   /** The stack refuses to send this (data after its own FIN). */
@@ -215,7 +213,7 @@ export interface SendOutcome {
  */
 export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome {
   const f: Finding[] = [];
-  const out: SendOutcome = { findings: f, answer: false, gapFill: undefined, refused: false };
+  const out: SendOutcome = { findings: f, gapFill: undefined, refused: false };
   const me = ctx.me;
   const flags = seg.flags;
   const s = S.state;
@@ -449,7 +447,6 @@ function sendRst(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void 
   if (S.abortRst && s === CLOSED) {
     // The RST that ABORT sends (3.10.5), from the deleted TCB.
     S.abortRst = undefined;
-    out.answer = true;
     return;
   }
   if (S.owedRst && (s === CLOSED || s === LISTEN || s === SYN_SENT || s === SYN_RCVD)) {
@@ -457,7 +454,6 @@ function sendRst(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, out: SendOutcome): void 
     const owed = S.owedRst;
     S.owedRst = undefined;
     S.refusedSyn = undefined;
-    out.answer = true;
     if (owed.ack !== undefined && seg.ack !== undefined && seg.ack !== owed.ack) {
       f.push({
         code: 'TT302',
@@ -950,7 +946,7 @@ function arrivesSynchronized(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[], gapFill: 
   }
   const finAcked = R.finSeq !== undefined && seqGe(ack, seqAdd(R.finSeq, 1));
   if (R.state === FIN_WAIT_1 && finAcked) R.state = FIN_WAIT_2;
-  else if (R.state === CLOSING && finAcked) enterTimeWait(R, ctx);
+  else if (R.state === CLOSING && finAcked) enterTimeWait(R);
   else if (R.state === LAST_ACK && finAcked) {
     R.reset();
     return;
@@ -1001,7 +997,7 @@ function arrivesSynchronized(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[], gapFill: 
   drainOoo(R);
   R.owedAck = true;
   R.unanswered = { ref: seg.ref, what: hasFin ? 'FIN' : 'data', ackNeeded: R.rcvNxt };
-  if (R.peerFin !== undefined && seqGe(R.rcvNxt, seqAdd(R.peerFin, 1))) receiveFin(R, ctx);
+  if (R.peerFin !== undefined && seqGe(R.rcvNxt, seqAdd(R.peerFin, 1))) receiveFin(R);
 }
 
 function challengeSyn(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
@@ -1027,23 +1023,23 @@ function challengeSyn(R: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
 }
 
 /** The eighth check: the FIN bit, once RCV.NXT has passed it. */
-function receiveFin(R: Tcb, ctx: Ctx): void {
+function receiveFin(R: Tcb): void {
   switch (R.state) {
     case SYN_RCVD:
     case ESTABLISHED:
       R.state = CLOSE_WAIT;
       break;
     case FIN_WAIT_1:
-      if (R.finSeq !== undefined && R.sndUna !== undefined && seqGe(R.sndUna, seqAdd(R.finSeq, 1))) enterTimeWait(R, ctx);
+      if (R.finSeq !== undefined && R.sndUna !== undefined && seqGe(R.sndUna, seqAdd(R.finSeq, 1))) enterTimeWait(R);
       else R.state = CLOSING;
       break;
     case FIN_WAIT_2:
-      enterTimeWait(R, ctx);
+      enterTimeWait(R);
       break;
   }
 }
 
-function enterTimeWait(R: Tcb, _ctx: Ctx): void {
+function enterTimeWait(R: Tcb): void {
   R.state = TIME_WAIT;
   R.timeWaitSince = undefined; // the checker stamps the time
 }
