@@ -14,7 +14,7 @@
 import { toMermaid } from '../../core/diagram/mermaid';
 import { escapeText } from '../../core/diagram/escape';
 import { RFC_NAMES, SOCKET_NAMES } from '../../core/tcp/states';
-import type { DiagramItem, DiagramModel } from '../../core/diagram/model';
+import type { DiagramItem, DiagramModel, DiagramReuse } from '../../core/diagram/model';
 import type { Severity } from '../../core/check/types';
 import { NoteRole, type ChunkData, type SeverityName, type Spacers } from '../../webview/messages';
 
@@ -95,14 +95,19 @@ export interface Range {
   to: number;
 }
 
-/** Content-defined chunk boundaries over the model's items. Linear. */
-export function chunkBoundaries(model: DiagramModel): Range[] {
+/**
+ * Content-defined chunk boundaries over the model's items. Linear. Cutting
+ * starts at item `start` (which must be a boundary); `resync`, when given, is
+ * asked at each boundary after that whether cutting can stop there (the rest
+ * is known), and the ranges so far are returned.
+ */
+export function chunkBoundaries(model: DiagramModel, start = 0, resync?: (boundary: number) => boolean): Range[] {
   const items = model.items;
   const out: Range[] = [];
-  let from = 0;
+  let from = start;
   let weight = 0;
   let text = 0;
-  for (let k = 0; k < items.length; k++) {
+  for (let k = start; k < items.length; k++) {
     const it = items[k];
     const size = k - from;
     const w = itemWeight(it);
@@ -110,6 +115,7 @@ export function chunkBoundaries(model: DiagramModel): Range[] {
     // Sections start a chunk, so that inserting one reshapes little; the bounds cut before an item that would not fit.
     if (size > 0 && ((size >= CHUNKING.min && it.kind === 'section') || weight + w > CHUNKING.maxWeight || text + t > CHUNKING.softText)) {
       out.push({ from, to: k });
+      if (resync?.(k)) return out;
       from = k;
       weight = 0;
       text = 0;
@@ -119,6 +125,7 @@ export function chunkBoundaries(model: DiagramModel): Range[] {
     const n = k - from + 1;
     if (n >= CHUNKING.max || (n >= CHUNKING.min && (fnv1a(identity(it)) & CHUNKING.mask) === 0)) {
       out.push({ from, to: k + 1 });
+      if (k + 1 < items.length && resync?.(k + 1)) return out;
       from = k + 1;
       weight = 0;
       text = 0;
@@ -147,14 +154,32 @@ export class Widest {
   private readonly list: Array<{ text: string; len: number }> = [];
   constructor(private readonly size = 3) {}
 
+  /** A copy, to go on offering to. */
+  clone(): Widest {
+    const w = new Widest(this.size);
+    w.list.push(...this.list);
+    return w;
+  }
+
+  /** Whether `text` is one of those kept. */
+  has(text: string): boolean {
+    return this.list.some((e) => e.text === text);
+  }
+
+  /**
+   * Offers a label. Ties in length are broken by the text, so that the labels
+   * kept do not depend on the order they were offered in (an edit offers only
+   * the new ones).
+   */
   offer(text: string): void {
     const list = this.list;
-    if (list.length === this.size && text.length <= list[list.length - 1].len) return; // cannot beat the shortest kept
+    const last = list.length === this.size ? list[list.length - 1] : undefined;
+    if (last && text.length < last.len) return; // cannot beat the shortest kept (the visible length is at most the length)
     const len = visibleLength(text);
-    if (list.length === this.size && len <= list[list.length - 1].len) return;
+    if (last && (len < last.len || (len === last.len && text >= last.text))) return;
     if (list.some((e) => e.text === text)) return;
     list.push({ text, len });
-    list.sort((a, b) => b.len - a.len);
+    list.sort((a, b) => b.len - a.len || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
     if (list.length > this.size) list.pop();
   }
 
@@ -358,6 +383,16 @@ export interface PlannedChunk {
   key: string;
   range: Range;
   weight: number;
+  /** 0 for a chunk that starts where `chunkBoundaries` cut; 1 for the later pieces of a range split for its text size. */
+  part: 0 | 1;
+}
+
+/** The plan of the model before an edit, and which of its items the new model took over (`buildWithReuse`). */
+export interface PriorPlan {
+  model: DiagramModel;
+  spelling: 'socket' | 'rfc';
+  plan: readonly PlannedChunk[];
+  reuse: DiagramReuse;
 }
 
 /** Worst case of an item's Mermaid text: every character encoded (`#65535;`). */
@@ -375,10 +410,11 @@ function worstText(it: DiagramItem): number {
  * (rare: only labels full of encoded characters get near it) and split until
  * it does not.
  */
-export function planChunks(model: DiagramModel, spelling: 'socket' | 'rfc'): PlannedChunk[] {
+export function planChunks(model: DiagramModel, spelling: 'socket' | 'rfc', prior?: PriorPlan): PlannedChunk[] {
   const header = headerSignature(model, spelling);
   const items = model.items;
   const out: PlannedChunk[] = [];
+  let part: 0 | 1 = 0;
   const plan = (r: Range): void => {
     let weight = model.participants.length;
     let worst = 200 * (model.participants.length + 2);
@@ -393,42 +429,104 @@ export function planChunks(model: DiagramModel, spelling: 'socket' | 'rfc'): Pla
       plan({ from: mid, to: r.to });
       return;
     }
-    out.push({ key, range: r, weight });
+    out.push({ key, range: r, weight, part });
+    part = 1;
   };
-  for (const r of chunkBoundaries(model)) plan(r);
+  const fresh = (r: Range): void => {
+    part = 0;
+    plan(r);
+  };
+  if (!prior || prior.spelling !== spelling || prior.model.title !== model.title || headerSignature(prior.model, prior.spelling) !== header || items.length === 0) {
+    for (const r of chunkBoundaries(model)) fresh(r);
+    return out;
+  }
+  // After an edit: the prior's chunks before the change stay; cutting starts again at the chunk holding the item
+  // before the first new one (its end depends on the item after it) and stops at the first boundary past the
+  // changed items where the prior cut too: from there on the items, and so the cuts and keys, are the prior's.
+  const { from, to, shift } = prior.reuse;
+  const old = prior.plan;
+  let c = 0;
+  while (c < old.length && old[c].range.to < from) c++;
+  while (c > 0 && old[c].part !== 0) c--;
+  for (let i = 0; i < c; i++) out.push(old[i]);
+  const start = c < old.length ? old[c].range.from : from;
+  let j = c;
+  const resync = (b: number): boolean => {
+    if (b <= to) return false;
+    const ob = b - shift;
+    while (j < old.length && old[j].range.from < ob) j++;
+    return j < old.length && old[j].range.from === ob && old[j].part === 0;
+  };
+  const ranges = chunkBoundaries(model, start, resync);
+  for (const r of ranges) fresh(r);
+  const last = ranges.length ? ranges[ranges.length - 1].to : start;
+  if (last < items.length) {
+    // Resynchronized: the rest are the prior's chunks, moved by `shift` items.
+    for (let i = j; i < old.length; i++) {
+      const o = old[i];
+      out.push(shift === 0 ? o : { key: o.key, range: { from: o.range.from + shift, to: o.range.to + shift }, weight: o.weight, part: o.part });
+    }
+  }
   return out;
+}
+
+/** The candidates for the widest labels, kept from one update to the next. */
+export interface WidestSet {
+  messages: Widest;
+  notes: Widest;
+}
+
+/** What an item offers as the widest label: an arrow label (true) or a note (false), and the text; undefined if nothing. */
+function offered(it: DiagramItem): [boolean, string] | undefined {
+  switch (it.kind) {
+    case 'segment':
+      return [true, it.label];
+    case 'call':
+    case 'note':
+      return [false, it.text];
+    case 'section':
+      return [false, `== ${it.text} ==`];
+    case 'problem':
+      return it.text !== undefined ? [false, it.text] : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /**
  * Candidates for the widest arrow label and the widest note, escaped exactly
  * as `toMermaid` writes them: arrows; notes over one endpoint (states, calls,
  * user notes) and unwrapped notes over both (sections, notes, problems), which
- * all push the lifelines apart by half their width.
+ * all push the lifelines apart by half their width. After an edit (`prior`:
+ * the last model's set and which items the new model took over), only the new
+ * items are offered, unless an item that is gone held a place.
  */
-export function widestLabels(model: DiagramModel, spelling: 'socket' | 'rfc'): Spacers {
-  const messages = new Widest(WIDEST);
-  const notes = new Widest(WIDEST);
-  if (model.participants.length < 2) return { messages: [], notes: [] };
-  const names = spelling === 'rfc' ? RFC_NAMES : SOCKET_NAMES;
-  for (const n of names) notes.offer(n);
-  for (const it of model.items) {
-    switch (it.kind) {
-      case 'segment':
-        messages.offer(it.label);
-        break;
-      case 'call':
-      case 'note':
-        notes.offer(it.text);
-        break;
-      case 'section':
-        notes.offer(`== ${it.text} ==`);
-        break;
-      case 'problem':
-        if (it.text !== undefined) notes.offer(it.text);
-        break;
-      default:
-        break;
+export function widestLabels(model: DiagramModel, spelling: 'socket' | 'rfc', prior?: { model: DiagramModel; set: WidestSet; reuse: DiagramReuse }): { spacers: Spacers; set: WidestSet } {
+  const items = model.items;
+  let set: WidestSet | undefined;
+  let from = 0;
+  let to = items.length;
+  if (prior && model.participants.length >= 2) {
+    const { reuse } = prior;
+    let kept = true;
+    for (let k = reuse.from; k < reuse.to - reuse.shift && kept; k++) {
+      const o = offered(prior.model.items[k]);
+      if (o && (o[0] ? prior.set.messages : prior.set.notes).has(o[1])) kept = false;
+    }
+    if (kept) {
+      set = { messages: prior.set.messages.clone(), notes: prior.set.notes.clone() };
+      from = reuse.from;
+      to = reuse.to;
     }
   }
-  return { messages: messages.texts().map((t) => escapeText(t)), notes: notes.texts().map((t) => escapeText(t)) };
+  if (!set) {
+    set = { messages: new Widest(WIDEST), notes: new Widest(WIDEST) };
+    if (model.participants.length < 2) return { spacers: { messages: [], notes: [] }, set };
+    for (const n of spelling === 'rfc' ? RFC_NAMES : SOCKET_NAMES) set.notes.offer(n);
+  }
+  for (let k = from; k < to; k++) {
+    const o = offered(items[k]);
+    if (o) (o[0] ? set.messages : set.notes).offer(o[1]);
+  }
+  return { spacers: { messages: set.messages.texts().map((t) => escapeText(t)), notes: set.notes.texts().map((t) => escapeText(t)) }, set };
 }

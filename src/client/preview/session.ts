@@ -10,13 +10,14 @@
  * the first syntax error; a trace that has never parsed since the preview
  * opened is drawn as it is (its broken lines marked).
  */
-import { changedLines, check, checkIncremental } from '../../core/check/checker';
+import { check, checkIncremental } from '../../core/check/checker';
 import type { CheckOptions, CheckResult, Severity } from '../../core/check/types';
-import { buildDiagram, type DiagramModel } from '../../core/diagram/model';
+import { buildWithReuse, type DiagramModel, type DiagramPrior, type LineMap } from '../../core/diagram/model';
+import { lineMap, type TextChange } from '../../core/diagram/linemap';
 import { toMermaid } from '../../core/diagram/mermaid';
 import { RFC_NAMES, SOCKET_NAMES } from '../../core/tcp/states';
 import type { ChunkData, ChunkRef, DiagramCounts, LayoutMessage, ParseProblem, Spacers } from '../../webview/messages';
-import { planChunks, widestLabels, writeChunk, type Range } from './chunks';
+import { planChunks, widestLabels, writeChunk, type PlannedChunk, type Range } from './chunks';
 
 export interface SessionSettings {
   /** Per-code severity overrides (`tcptrace.diagnostics.severity`). */
@@ -44,6 +45,9 @@ export interface SessionTimings {
   chunks: number;
 }
 
+/** The line map of a text to itself. */
+const UNCHANGED: LineMap = { first: Number.MAX_SAFE_INTEGER, oldTail: Number.MAX_SAFE_INTEGER, newTail: Number.MAX_SAFE_INTEGER };
+
 export class DiagramSession {
   private shown: Shown | undefined;
   /** The last layout whose text parsed. */
@@ -53,6 +57,11 @@ export class DiagramSession {
   timings: SessionTimings = { check: 0, model: 0, chunks: 0 };
   /** The last text checked and its result, to re-check an edit from where it changed. */
   private checked: { text: string; result: CheckResult; severities: string } | undefined;
+  private change: { from: string; text: string; map: TextChange | undefined } | undefined;
+  /** The last model built, its text and chunk plan: an edit rebuilds items and chunks only where it changed them. */
+  private built:
+    | { text: string; result: CheckResult; model: DiagramModel; spelling: 'socket' | 'rfc'; planned: PlannedChunk[]; widest: ReturnType<typeof widestLabels> }
+    | undefined;
 
   /** Forgets everything (another document). */
   reset(): void {
@@ -60,6 +69,16 @@ export class DiagramSession {
     this.good = undefined;
     this.written = new Map();
     this.checked = undefined;
+    this.built = undefined;
+    this.change = undefined;
+  }
+
+  /** How `text` differs from the text of the last model built (computed once per text). */
+  private builtChange(text: string): TextChange | undefined {
+    const last = this.built;
+    if (!last) return undefined;
+    if (this.change?.text !== text || this.change.from !== last.text) this.change = { from: last.text, text, map: lineMap(last.text, text) };
+    return this.change.map;
   }
 
   /** Checks `text`, resuming from the last check when only some lines changed. */
@@ -68,8 +87,9 @@ export class DiagramSession {
     const last = this.checked;
     let result: CheckResult;
     if (last && last.severities === severities) {
-      const changed = changedLines(last.text, text);
-      result = changed ? checkIncremental(last.result, text, changed.first, options, changed.last) : last.result;
+      const changed = last.text === this.built?.text ? this.builtChange(text) : lineMap(last.text, text);
+      // With the line count unchanged, lines after `last` are known unchanged (`changedLines`).
+      result = changed ? checkIncremental(last.result, text, changed.first, options, changed.newTail === changed.oldTail ? changed.last : undefined) : last.result;
     } else result = check(text, options);
     this.checked = { text, result, severities };
     return result;
@@ -88,11 +108,25 @@ export class DiagramSession {
       this.shown = this.good;
       return { ...this.good.layout, problem, stale: true };
     }
-    const model = buildDiagram(result);
+    const last = this.built;
+    // The same text checked again (other settings): every line is where it was, the diagnostics may differ.
+    const lines = last ? (this.builtChange(text) ?? UNCHANGED) : undefined;
+    const prior: DiagramPrior | undefined = last && lines ? { model: last.model, result: last.result, lines } : undefined;
+    const { model, reuse } = last && result === last.result ? { model: last.model, reuse: undefined } : buildWithReuse(result, prior);
     const t2 = performance.now();
     const spelling = settings.spelling ?? model.stateSpelling;
     // Chunks are planned (keys, weights) now and written when the webview asks for them.
-    const planned = planChunks(model, spelling);
+    let planned: PlannedChunk[];
+    let widest: ReturnType<typeof widestLabels>;
+    if (last && model === last.model && spelling === last.spelling) {
+      planned = last.planned;
+      widest = last.widest;
+    } else {
+      const same = last && reuse && spelling === last.spelling ? reuse : undefined;
+      planned = planChunks(model, spelling, same && { model: last!.model, spelling, plan: last!.planned, reuse: same });
+      widest = widestLabels(model, spelling, same && { model: last!.model, set: last!.widest.set, reuse: same });
+    }
+    this.built = { text, result, model, spelling, planned, widest };
     const chunks = new Map<string, { range: Range; data: ChunkData | undefined }>();
     const refs: ChunkRef[] = [];
     const written = new Map<string, ChunkData>();
@@ -114,7 +148,7 @@ export class DiagramSession {
       participants: participantNames(model),
       stateNames: [...(spelling === 'rfc' ? RFC_NAMES : SOCKET_NAMES)],
       chunks: refs,
-      spacers: widestLabels(model, spelling),
+      spacers: widest.spacers,
       counts: countsOf(result, model),
       problem,
       stale: false,

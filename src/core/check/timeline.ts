@@ -173,6 +173,46 @@ export class Timeline {
     return this.lines[i];
   }
 
+  /**
+   * Whether entry `i` shows what `other`'s entry `j` shows: its statement
+   * (moved by `stmtShift`), time, both states and the segment's numbers, not
+   * its line. Lets the diagram model keep the items of events an edit did not
+   * change.
+   */
+  drawsAs(i: number, other: Timeline, j: number, stmtShift: number): boolean {
+    if (this.stmts[i] !== other.stmts[j] + stmtShift) return false;
+    const a = this.times[i];
+    const b = other.times[j];
+    if (a !== b && !(a !== a && b !== b)) return false; // NaN equals NaN here
+    if (this.states[i * 2] !== other.states[j * 2] || this.states[i * 2 + 1] !== other.states[j * 2 + 1]) return false;
+    const bits = this.segBits[i];
+    if (bits !== other.segBits[j]) return false;
+    if (!(bits & SEG_PRESENT)) return true;
+    const x = this.segNums;
+    const y = other.segNums;
+    return x[i * 3] === y[j * 3] && x[i * 3 + 2] === y[j * 3 + 2] && (!(bits & SEG_ACK_PRESENT) || x[i * 3 + 1] === y[j * 3 + 1]);
+  }
+
+  /** The first of the first `n` entries that does not draw as `other`'s at the same index (`drawsAs`); `n` if none. */
+  firstDifference(other: Timeline, n: number): number {
+    let i = 0;
+    while (i < n && this.drawsAs(i, other, i, 0)) i++;
+    return i;
+  }
+
+  /** How many entries at the end, up to `max`, draw as `other`'s at its end (`drawsAs`, statements moved by `stmtShift`). */
+  commonTail(other: Timeline, stmtShift: number, max: number): number {
+    let k = 0;
+    let i = this.n - 1;
+    let j = other.n - 1;
+    while (k < max && this.drawsAs(i, other, j, stmtShift)) {
+      k++;
+      i--;
+      j--;
+    }
+    return k;
+  }
+
   /** Index of the event's statement in `parsed.statements`. */
   stmtIndex(i: number): number {
     return this.stmts[i];
