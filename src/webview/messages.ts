@@ -110,13 +110,29 @@ export interface LayoutMessage {
   participants: string[];
   /** State names by number, in the trace's spelling. */
   stateNames: string[];
+  /** The chunk list; empty when `edit` gives it instead. */
   chunks: ChunkRef[];
+  /** The chunk list as an edit of an earlier layout's, which the webview holds (see chunkEdit.ts). */
+  edit?: ChunkEdit;
   spacers: Spacers;
   counts: DiagramCounts;
   /** The first syntax error of the current text, when it does not parse. */
   problem: ParseProblem | null;
   /** True when the chunks are those of the last text that parsed, kept while the current one does not. */
   stale: boolean;
+}
+
+/**
+ * The chunk list of a layout, as a splice of the list of layout `base` (the
+ * last one the webview received): `remove` refs at `from` replaced by
+ * `insert`, and the lines of the refs after them moved by `lineShift`.
+ */
+export interface ChunkEdit {
+  base: number;
+  from: number;
+  remove: number;
+  insert: ChunkRef[];
+  lineShift: number;
 }
 
 /** Host -> webview. */
@@ -155,6 +171,8 @@ export interface RenderReport {
 /** Webview -> host. */
 export type WebviewMessage =
   | { type: 'ready' }
+  /** A layout came as an edit of one the webview does not hold: the whole layout, please. */
+  | { type: 'resync' }
   | { type: 'need'; keys: string[] }
   | { type: 'visible'; from: number; to: number }
   | { type: 'reveal'; line: number }

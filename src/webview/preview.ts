@@ -12,6 +12,7 @@
  */
 import type { Mermaid } from 'mermaid' with { 'resolution-mode': 'import' };
 import type { ChunkData, ChunkRef, HostMessage, LayoutMessage, PersistedState, RenderReport, WebviewMessage } from './messages';
+import { applyChunkEdit } from './chunkEdit';
 import { composeSvg, DIAGRAM_CSS, mermaidConfig, pickSpacers, renderChunk, type RenderedChunk, type ThemeKind } from './render';
 
 interface VsCodeApi {
@@ -70,6 +71,11 @@ class Preview {
   private maxX = -Infinity;
   private lifelines: number[] = [];
   private perWeight = INITIAL_PER_WEIGHT;
+  /**
+   * The height per weight waiting slots are sized with: follows `perWeight` only when that has moved by a tenth,
+   * so that drawing one chunk does not resize (and lay out again) every waiting slot of a long trace.
+   */
+  private sizedPerWeight = INITIAL_PER_WEIGHT;
   private measuredWeight = 0;
   private measuredHeight = 0;
   private renderCount = 0;
@@ -230,6 +236,14 @@ class Preview {
   // ---- layout ----
 
   private onLayout(m: LayoutMessage): void {
+    if (m.edit) {
+      // An edit of the chunk list this page holds; a page that does not hold it asks for the whole layout.
+      if (this.layout?.seq !== m.edit.base) {
+        this.post({ type: 'resync' });
+        return;
+      }
+      m = { ...m, chunks: applyChunkEdit(this.layout.chunks, m.edit), edit: undefined };
+    }
     this.layoutAt = performance.now();
     this.renderedThisPass = 0;
     const first = this.layout === null;
@@ -349,15 +363,21 @@ class Preview {
     this.slots = next as Slot[];
     // Put the elements in order, moving only those out of place.
     let prev: Element | null = null;
+    // Only what changed is written: a write to each of thousands of slots would restyle and lay out them all.
+    if (Math.abs(this.perWeight - this.sizedPerWeight) > this.sizedPerWeight / 10) this.sizedPerWeight = this.perWeight;
     for (let i = 0; i < this.slots.length; i++) {
       const s = this.slots[i];
-      s.el.dataset.index = String(i);
+      const index = String(i);
+      if (s.el.dataset.index !== index) s.el.dataset.index = index;
       const want: ChildNode | null = prev ? prev.nextSibling : this.column.firstChild;
       if (want !== s.el) this.column.insertBefore(s.el, want);
       prev = s.el;
       const stale = !s.shown || s.shown.key !== s.ref.key || s.epoch !== this.epoch;
-      s.el.classList.toggle('tt-pending', stale);
-      if (!s.shown) this.sizeSlot(s, this.estimate(s.ref, i === 0));
+      if (s.el.classList.contains('tt-pending') !== stale) s.el.classList.toggle('tt-pending', stale);
+      if (!s.shown) {
+        const h = this.estimate(s.ref, i === 0);
+        if (h !== s.height) this.sizeSlot(s, h);
+      }
     }
   }
 
@@ -368,7 +388,7 @@ class Preview {
   }
 
   private estimate(ref: ChunkRef, first: boolean): number {
-    return ref.weight * this.perWeight + (first ? 110 : 12);
+    return ref.weight * this.sizedPerWeight + (first ? 110 : 12);
   }
 
   private sizeSlot(s: Slot, height: number): void {

@@ -20,6 +20,7 @@ import { makeNonce, previewHtml } from '../../src/client/preview/html';
 import { DiagramSession, type SessionSettings } from '../../src/client/preview/session';
 import type { SessionClient } from '../../src/client/preview/sessionClient';
 import type { HostMessage, LayoutMessage, PersistedState, RenderReport, WebviewMessage } from '../../src/webview/messages';
+import { layoutToPost } from '../../src/webview/chunkEdit';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -79,6 +80,8 @@ export class Harness {
   /** When set, `need` requests are answered only after this promise (to test waiting). */
   exported: Array<Extract<WebviewMessage, { type: 'exported' | 'exportFailed' }>> = [];
   layout: LayoutMessage | undefined;
+  /** The last layout the page received (whole or as an edit). */
+  private pageLayout: LayoutMessage | undefined;
   ready = false;
 
   private constructor(
@@ -170,8 +173,13 @@ export class Harness {
     this.posted.push(m);
     switch (m.type) {
       case 'ready':
-        this.ready = true;
-        this.sent.clear();
+      case 'resync':
+        // A new page has nothing yet; a page that could not apply an edit asks for the whole layout (as manager.ts).
+        if (m.type === 'ready') {
+          this.ready = true;
+          this.sent.clear();
+        }
+        this.pageLayout = this.layout;
         if (this.layout) this.send(this.layout).catch((err: unknown) => this.pageErrors.push(String(err)));
         break;
       case 'need':
@@ -218,7 +226,10 @@ export class Harness {
     const core = await this.client.update(text, ++this.version, settings);
     const layout: LayoutMessage = { type: 'layout', seq: ++this.seq, resource, fileName: resource.slice(resource.lastIndexOf('/') + 1), locked: false, ...core };
     this.layout = layout;
-    await this.send(layout);
+    // As the extension posts it: an edit of the chunk list the page holds when most of it is unchanged.
+    const posted = layoutToPost(this.pageLayout, layout);
+    this.pageLayout = layout;
+    await this.send(posted);
     const chunks = layout.chunks;
     const near =
       chunks.length <= SEND_ALL_CHUNKS

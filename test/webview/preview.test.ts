@@ -12,6 +12,7 @@ import { buildDiagram } from '../../src/core/diagram/model';
 import { check } from '../../src/core/check/checker';
 import { writeLongTrace } from '../support/trace-model';
 import { Harness, missingPrerequisite, ROOT, type Theme } from './harness';
+import { layoutToPost } from '../../src/webview/chunkEdit';
 
 const SHOTS = join(ROOT, 'test-results', 'webview');
 mkdirSync(SHOTS, { recursive: true });
@@ -391,6 +392,38 @@ describe('large traces', { skip }, () => {
       const placeholder = await h.page.evaluate(() => document.body.textContent?.includes('Maximum text size') ?? false);
       assert.equal(placeholder, false);
       await h.screenshot(join(SHOTS, 'large-edit.png'));
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('an edit reaches the page as an edit of its chunk list; a page that cannot apply one asks for the whole layout', async () => {
+    let text = '';
+    writeLongTrace(3_000, 11, (c: string) => (text += c));
+    const h = await Harness.start({ width: 1000, height: 900 });
+    try {
+      const layout = await h.show(text);
+      await h.rendered();
+      const lines = text.split('\n');
+      const at = lines.findIndex((l, i) => i > 40 && / -> .*PSH/.test(l));
+      lines.splice(at, 0, 'note over server: sent as an edit');
+      const edited = await h.show(lines.join('\n'));
+      // What the harness posted (as the extension does): a splice of a few refs, the line shift for the rest.
+      const posted = layoutToPost(layout, edited);
+      assert.deepEqual(posted.chunks, []);
+      assert.ok(posted.edit && posted.edit.insert.length <= 3 && posted.edit.lineShift === 1, JSON.stringify(posted.edit));
+      await h.rendered(edited.seq);
+      // The page holds the whole new list: a slot per chunk, and clicks map to the moved lines.
+      assert.equal(await h.page.evaluate(() => document.querySelectorAll('.tt-chunk').length), edited.chunks.length);
+      const shown = await h.page.evaluate(() => [...document.querySelectorAll('.tt-chunk text')].some((t) => t.textContent === 'sent as an edit'));
+      assert.ok(shown, 'the inserted note is drawn');
+      // An edit of a layout the page never had: it asks for the whole layout, and draws that.
+      const asked = h.posted.filter((m) => m.type === 'resync').length;
+      await h.send({ ...edited, seq: edited.seq + 1, chunks: [], edit: { base: 999_999, from: 0, remove: edited.chunks.length, insert: [], lineShift: 0 } });
+      await h.until(() => h.posted.filter((m) => m.type === 'resync').length > asked, 10_000, 'a resync request');
+      const r = await h.rendered(edited.seq);
+      assert.equal(await h.page.evaluate(() => document.querySelectorAll('.tt-chunk').length), edited.chunks.length);
+      assert.equal(r.banner, null);
     } finally {
       await h.close();
     }

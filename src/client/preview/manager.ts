@@ -10,6 +10,7 @@
  */
 import * as vscode from 'vscode';
 import type { ChunkData, HostMessage, LayoutMessage, PersistedState, RenderReport, WebviewMessage } from '../../webview/messages';
+import { layoutToPost } from '../../webview/chunkEdit';
 import { previewHtml } from './html';
 import type { LayoutCore, SessionSettings } from './session';
 import { SessionWorker, type SessionClient } from './sessionClient';
@@ -86,6 +87,8 @@ class TracePreview implements vscode.Disposable {
   private exportId = 0;
   private readonly exports = new Map<number, { resolve: (data: string) => void; reject: (e: Error) => void }>();
   lastLayout: LayoutMessage | undefined;
+  /** The last layout the page received (whole or as an edit), which the next one may be sent as an edit of. */
+  private posted: LayoutMessage | undefined;
   lastReport: RenderReport | undefined;
   private readonly onReportEmitter = new vscode.EventEmitter<RenderReport>();
   readonly onReport = this.onReportEmitter.event;
@@ -202,7 +205,9 @@ class TracePreview implements vscode.Disposable {
 
   /** The layout, then the data of new chunks the webview is about to draw (it asks for the rest). */
   private async sendLayout(layout: LayoutMessage): Promise<void> {
-    this.post(layout);
+    // Mostly unchanged after an edit: sent as an edit of the chunk list the page holds.
+    this.post(layoutToPost(this.posted, layout));
+    this.posted = layout;
     const chunks = layout.chunks;
     let keys: string[];
     if (chunks.length <= SEND_ALL_CHUNKS) keys = chunks.map((c) => c.key);
@@ -229,10 +234,19 @@ class TracePreview implements vscode.Disposable {
 
   private async onMessage(m: WebviewMessage): Promise<void> {
     switch (m.type) {
+      case 'resync':
+        // The page does not hold the layout an edit was made against (it should not happen): the whole one.
+        this.posted = undefined;
+        if (this.lastLayout) {
+          this.lastLayout = { ...this.lastLayout, seq: ++this.seq };
+          await this.sendLayout(this.lastLayout);
+        }
+        break;
       case 'ready':
         // A new page (first load, shown again, reloaded): it has nothing yet.
         this.ready = true;
         this.sent.clear();
+        this.posted = undefined;
         if (this.lastLayout && !this.dirty && !this.updating) {
           this.lastLayout = { ...this.lastLayout, seq: ++this.seq };
           await this.sendLayout(this.lastLayout);
