@@ -111,7 +111,9 @@ export class DiagramSession {
     const last = this.built;
     // The same text checked again (other settings): every line is where it was, the diagnostics may differ.
     const lines = last ? (this.builtChange(text) ?? UNCHANGED) : undefined;
-    const prior: DiagramPrior | undefined = last && lines ? { model: last.model, result: last.result, lines } : undefined;
+    // The last model built is dropped once this one is: it is either the last good one, which this one replaces
+    // (a text that does not parse returns above while there is one), or a model shown in no layout any more.
+    const prior: DiagramPrior | undefined = last && lines ? { model: last.model, result: last.result, lines, consume: true } : undefined;
     const { model, reuse } = last && result === last.result ? { model: last.model, reuse: undefined } : buildWithReuse(result, prior);
     const t2 = performance.now();
     const spelling = settings.spelling ?? model.stateSpelling;

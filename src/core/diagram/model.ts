@@ -306,6 +306,12 @@ export interface DiagramPrior {
   model: DiagramModel;
   result: CheckResult;
   lines: LineMap;
+  /**
+   * The prior model is not used again: items after the edit are moved to
+   * their new lines in place instead of being copied (tens of thousands of
+   * copies when a line is inserted early in a long trace).
+   */
+  consume?: boolean;
 }
 
 /**
@@ -359,10 +365,18 @@ export function buildWithReuse(result: CheckResult, prior?: DiagramPrior): { mod
   } else {
     // The same items, at their new lines and timeline indexes (an arrival's send is in the tail or before L0).
     const oldL1 = L1 - lineShift;
+    const inPlace = prior!.consume === true;
     for (let k = oldTo; k < oldItems.length; k++) {
       const o = oldItems[k];
-      const diagnostics = o.diagnostics.length === 0 || lineShift === 0 ? o.diagnostics : o.diagnostics.map((d) => ({ ...d, line: d.line + lineShift }));
-      const it = { ...o, line: o.line + lineShift, timelineIndex: o.timelineIndex < 0 ? -1 : o.timelineIndex + tShift, diagnostics };
+      let diagnostics = o.diagnostics;
+      if (diagnostics.length > 0 && lineShift !== 0) {
+        if (inPlace) for (const d of diagnostics as DiagramDiagnostic[]) d.line += lineShift;
+        else diagnostics = diagnostics.map((d) => ({ ...d, line: d.line + lineShift }));
+      }
+      const it = inPlace ? o : { ...o };
+      it.line = o.line + lineShift; // `it` may be `o`: each field is read before it is written
+      it.timelineIndex = o.timelineIndex < 0 ? -1 : o.timelineIndex + tShift;
+      it.diagnostics = diagnostics;
       if (it.kind === 'segment' && it.sentLine !== undefined && it.sentLine >= oldL1) it.sentLine += lineShift;
       items.push(it);
     }
