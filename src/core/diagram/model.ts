@@ -351,11 +351,11 @@ export function buildWithReuse(result: CheckResult, prior?: DiagramPrior): { mod
   const { L0, L1, lineShift } = region;
   const oldItems = prior!.model.items;
   // Items on lines before L0 are the prior's; so are those from L1 on (from L1 - lineShift before the edit).
-  const from = firstItemFrom(oldItems, L0);
-  const oldTo = firstItemFrom(oldItems, L1 - lineShift);
+  const from = firstFrom(oldItems, L0);
+  const oldTo = firstFrom(oldItems, L1 - lineShift);
   const items = oldItems.slice(0, from);
-  const s0 = firstStatementFrom(result.parsed.statements, L0);
-  const s1 = firstStatementFrom(result.parsed.statements, L1);
+  const s0 = firstFrom(result.parsed.statements, L0);
+  const s1 = firstFrom(result.parsed.statements, L1);
   b.emit(s0, s1, L0, L1, items);
   const to = items.length;
   const shift = to - oldTo;
@@ -385,25 +385,13 @@ export function buildWithReuse(result: CheckResult, prior?: DiagramPrior): { mod
   return { model, reuse: { from, to, shift, lineShift } };
 }
 
-/** Index of the first item on or after `line`. */
-function firstItemFrom(items: readonly DiagramItem[], line: number): number {
+/** Index of the first of `list` (items or statements, in line order) on or after `line`. */
+function firstFrom(list: readonly { line: number }[], line: number): number {
   let lo = 0;
-  let hi = items.length;
+  let hi = list.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (items[mid].line < line) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Index of the first statement on or after `line`. */
-function firstStatementFrom(stmts: readonly Statement[], line: number): number {
-  let lo = 0;
-  let hi = stmts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (stmts[mid].line < line) lo = mid + 1;
+    if (list[mid].line < line) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -422,10 +410,10 @@ function changedRegion(prior: DiagramPrior, result: CheckResult, b: ModelBuilder
   const stmts = result.parsed.statements;
   const olds = prior.result.parsed.statements;
   const stmtShift = stmts.length - olds.length;
-  const sA = firstStatementFrom(stmts, lm.first);
-  const sB = firstStatementFrom(stmts, lm.newTail);
+  const sA = firstFrom(stmts, lm.first);
+  const sB = firstFrom(stmts, lm.newTail);
   // Unchanged lines hold the same statements: as many before the edit, as many after it.
-  if (firstStatementFrom(olds, lm.first) !== sA || firstStatementFrom(olds, lm.oldTail) !== sB - stmtShift) return undefined;
+  if (firstFrom(olds, lm.first) !== sA || firstFrom(olds, lm.oldTail) !== sB - stmtShift) return undefined;
   let L0 = lm.first;
   let L1 = lm.newTail;
 
@@ -474,11 +462,11 @@ function changedRegion(prior: DiagramPrior, result: CheckResult, b: ModelBuilder
   for (;;) {
     const labels = new Set<string>();
     // L0 is at or before the edit, L1 at or after it: before the edit, the region was [L0, L1 - lineShift).
-    for (let s = firstStatementFrom(stmts, L0); s < stmts.length && stmts[s].line < L1; s++) flightLabel(stmts[s], labels);
-    for (let s = firstStatementFrom(olds, L0); s < olds.length && olds[s].line < L1 - lineShift; s++) flightLabel(olds[s], labels);
+    for (let s = firstFrom(stmts, L0); s < stmts.length && stmts[s].line < L1; s++) flightLabel(stmts[s], labels);
+    for (let s = firstFrom(olds, L0); s < olds.length && olds[s].line < L1 - lineShift; s++) flightLabel(olds[s], labels);
     if (labels.size === 0) break;
     let end = L1;
-    for (let s = firstStatementFrom(stmts, L1); s < stmts.length && labels.size > 0; s++) {
+    for (let s = firstFrom(stmts, L1); s < stmts.length && labels.size > 0; s++) {
       const st = stmts[s];
       const label = st.kind === 'deliver' ? st.label.name : st.kind === 'segment' && st.arrow === '~>' ? st.label?.name : undefined;
       if (label === undefined || !labels.has(label)) continue;
