@@ -45,15 +45,50 @@ import type {
  * does, so that memory does not grow with the tree of a huge trace.
  */
 export function check(text: string, options: CheckOptions = {}): CheckResult {
-  if (options.keepSyntax === false) {
-    const parsed: ParsedTrace = { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
-    // About one statement per 40 characters: saves most of the timeline's regrowth.
-    const c = new Checker(parsed, options, false, Math.ceil(text.length / 40));
-    parse(text, (s, i) => c.step(s, i), parsed);
+  if (options.keepSyntax === false) return checkStreaming(text, options);
+  return checkParsed(parse(text), options);
+}
+
+/** Thrown out of the parser's sink when a streaming check meets the trace's first symbol. */
+const SYMBOL_SEEN = { symbolSeen: true };
+
+/**
+ * The check of `check(text, { keepSyntax: false })`. Whether the trace is
+ * symbolic, and which names it uses, decide how numbers are written and which
+ * name a fresh ISN gets, from the first event on: a tree-keeping check knows
+ * them before it starts. Most traces have no symbol and are checked in one
+ * pass; at the first symbol the check starts over, with every symbol of the
+ * text gathered first by a parse that keeps nothing.
+ */
+function checkStreaming(text: string, options: CheckOptions): CheckResult {
+  // About one statement per 40 characters: saves most of the timeline's regrowth.
+  const capacity = Math.ceil(text.length / 40);
+  const parsed: ParsedTrace = { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
+  const c = new Checker(parsed, options, false, capacity);
+  const symbols = parsed.symbols;
+  try {
+    parse(
+      text,
+      (s, i) => {
+        if (symbols.size > 0) throw SYMBOL_SEEN;
+        c.step(s, i);
+      },
+      parsed,
+    );
+  } catch (e) {
+    if (e !== SYMBOL_SEEN) throw e;
+  }
+  if (symbols.size === 0) {
     c.finish();
     return c.result();
   }
-  return checkParsed(parse(text), options);
+  // Symbolic (a symbol on a line the parser dropped counts too): every symbol first, then the check.
+  const all = parse(text, () => undefined).symbols;
+  const again: ParsedTrace = { statements: [], diagnostics: [], symbols: all, lineCount: 0 };
+  const c2 = new Checker(again, options, true, capacity);
+  parse(text, (s, i) => c2.step(s, i), again);
+  c2.finish();
+  return c2.result();
 }
 
 export function checkParsed(parsed: ParsedTrace, options: CheckOptions = {}): CheckResult {
