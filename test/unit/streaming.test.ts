@@ -52,6 +52,25 @@ test('a streaming check knows the symbols of the whole trace from its first even
   assertSame('a: connect\na -> b: SYN seq=x bogus\na ~> b: ACK seq=z\n', 'symbol on a line with a syntax error');
 });
 
+test('a streaming check points at the right tokens after later lines reuse the parser\'s records', () => {
+  // The trace ends ESTABLISHED (TT209 on each endpoint's last event); the segments after that are
+  // dropped (a third endpoint), on other columns: TT209 must still point at line 3's names.
+  const text = [
+    'a -> b: SYN seq=0',
+    'b -> a: SYN,ACK seq=0 ack=1',
+    'a -> b: ACK seq=1 ack=1 win=100',
+    '   c ->    a: ACK seq=1 ack=1 len=5',
+    '      b   -> c: ACK seq=1 ack=1',
+    'b ~> a: ACK seq=1 ack=1 as f1',
+    'a -> b: ACK seq=1 ack=1 len=2',
+    'deliver f1',
+    '  a   -> d: SYN',
+  ].join('\n');
+  assertSame(text, 'records reused after the last accepted segment');
+  const tt209 = check(text, { keepSyntax: false }).diagnostics.filter((d) => d.code === 'TT209');
+  assert.ok(tt209.length > 0, 'no TT209');
+});
+
 test('a streaming check keeps no tree', () => {
   const r = check(readFileSync(join(ROOT, 'examples', 'handshake.tcptrace'), 'utf8'), { keepSyntax: false });
   assert.equal(r.parsed.statements.length, 0);

@@ -49,6 +49,9 @@ export function check(text: string, options: CheckOptions = {}): CheckResult {
   return checkParsed(parse(text), options);
 }
 
+/** The checker keeps no reference to a statement's records after stepping it (in-flight segments aside, which the parser never reuses). */
+const REUSE = { reuse: true } as const;
+
 /** Thrown out of the parser's sink when a streaming check meets the trace's first symbol. */
 const SYMBOL_SEEN = { symbolSeen: true };
 
@@ -74,6 +77,8 @@ function checkStreaming(text: string, options: CheckOptions): CheckResult {
         c.step(s, i);
       },
       parsed,
+      undefined,
+      REUSE,
     );
   } catch (e) {
     if (e !== SYMBOL_SEEN) throw e;
@@ -83,10 +88,10 @@ function checkStreaming(text: string, options: CheckOptions): CheckResult {
     return c.result();
   }
   // Symbolic (a symbol on a line the parser dropped counts too): every symbol first, then the check.
-  const all = parse(text, () => undefined).symbols;
+  const all = parse(text, () => undefined, undefined, undefined, REUSE).symbols;
   const again: ParsedTrace = { statements: [], diagnostics: [], symbols: all, lineCount: 0 };
   const c2 = new Checker(again, options, true, capacity);
-  parse(text, (s, i) => c2.step(s, i), again);
+  parse(text, (s, i) => c2.step(s, i), again, undefined, REUSE);
   c2.finish();
   return c2.result();
 }
@@ -109,6 +114,12 @@ interface InFlight {
   senderErred: boolean;
 }
 
+/** How an endpoint writes its seq/ack numbers: not yet seen, numbers, or symbols. */
+type Numbering = 0 | 1 | 2;
+const NUMBERING_NONE = 0;
+const NUMBERING_NUMERIC = 1;
+const NUMBERING_SYMBOLIC = 2;
+
 /** Seconds; 2 minutes per RFC 9293 unless `option msl=` says otherwise. */
 const DEFAULT_MSL = 120;
 
@@ -127,13 +138,13 @@ interface Snapshot {
   title: string | undefined;
   symbols: Map<string, SymbolBinding>;
   bindingsBySpace: [SymbolBinding[], SymbolBinding[]];
-  numbering: [NumField | undefined, NumField | undefined];
+  numbering: [Numbering, Numbering];
   labels: Map<string, InFlight>;
   symbolic: boolean;
   firstEventLine: number;
   now: number;
   lastLine: [number, number];
-  lastTok: [Tok | undefined, Tok | undefined];
+  lastTok: number[];
   headerSeen: Set<string>;
 }
 
@@ -341,7 +352,8 @@ class Checker {
   private title: string | undefined;
   private symbols = new Map<string, SymbolBinding>();
   private bindingsBySpace: [SymbolBinding[], SymbolBinding[]] = [[], []];
-  private numbering: [NumField | undefined, NumField | undefined] = [undefined, undefined];
+  /** How each endpoint writes its numbers, from its first seq=/ack=. */
+  private numbering: [Numbering, Numbering] = [NUMBERING_NONE, NUMBERING_NONE];
   private labels = new Map<string, InFlight>();
   /** The trace writes symbols; when streaming, this turns on at the first symbol. */
   private symbolic: boolean;
@@ -349,7 +361,11 @@ class Checker {
   private now = NaN;
   /** The last event that involved each endpoint, and the token naming it there (for TT209). */
   private lastLine: [number, number] = [-1, -1];
-  private lastTok: [Tok | undefined, Tok | undefined] = [undefined, undefined];
+  /**
+   * Columns [start, end] of that token for endpoint 0 then 1 (-1: none). Numbers, not the token: a
+   * streaming check's parser may reuse its records for the next statement.
+   */
+  private lastTok: number[] = [-1, -1, -1, -1];
   private headerSeen = new Set<string>();
 
   constructor(
@@ -425,7 +441,7 @@ class Checker {
       firstEventLine: this.firstEventLine,
       now: this.now,
       lastLine: [this.lastLine[0], this.lastLine[1]],
-      lastTok: [this.lastTok[0], this.lastTok[1]],
+      lastTok: this.lastTok.slice(),
       headerSeen: new Set(this.headerSeen),
     };
   }
@@ -448,7 +464,7 @@ class Checker {
     this.firstEventLine = snap.firstEventLine;
     this.now = snap.now;
     this.lastLine = [snap.lastLine[0], snap.lastLine[1]];
-    this.lastTok = [snap.lastTok[0], snap.lastTok[1]];
+    this.lastTok = snap.lastTok.slice();
     this.headerSeen = new Set(snap.headerSeen);
     this.ctxCache.fill(undefined);
     // The snapshot at `stmtIndex` is taken again when that statement is stepped.
@@ -618,6 +634,11 @@ class Checker {
     return e.length > 0 && e[0].name === name ? 0 : e.length > 1 && e[1].name === name ? 1 : -1;
   }
 
+  private setLastTok(ep: number, tok: Tok): void {
+    this.lastTok[2 * ep] = tok.start;
+    this.lastTok[2 * ep + 1] = tok.end;
+  }
+
   private endpointOf(tok: NameTok, line: number): number {
     const i = this.indexOfName(tok.name);
     if (i >= 0) return i;
@@ -725,7 +746,7 @@ class Checker {
     const tcb = this.tcbs[ep];
     const ref: SegmentRef = { line: s.line, start: s.callTok.start, end: s.callTok.end };
     this.lastLine[ep] = s.line;
-    this.lastTok[ep] = s.endpoint;
+    this.setLastTok(ep, s.endpoint);
     const before = tcb.state;
     const sinceTW = tcb.timeWaitSince;
     const arg = s.args[0];
@@ -776,8 +797,8 @@ class Checker {
     const S = this.tcbs[a];
     const P = this.tcbs[b];
     this.lastLine[a] = this.lastLine[b] = s.line;
-    this.lastTok[a] = s.from;
-    this.lastTok[b] = s.to;
+    this.setLastTok(a, s.from);
+    this.setLastTok(b, s.to);
 
     // Payload length: len= and data= must agree.
     let len = s.len?.value ?? 0;
@@ -909,7 +930,7 @@ class Checker {
     }
     f.delivered = s.line;
     this.lastLine[f.to] = s.line;
-    this.lastTok[f.to] = s.label;
+    this.setLastTok(f.to, s.label);
     this.arrive(f.to, f.seg, f.gapFill, f.stmt, s.line, s.label, f.senderErred);
   }
 
@@ -987,14 +1008,15 @@ class Checker {
     const first = this.numbering[writer];
     // A number the RFC prescribes (seq=0 on a RST answering a segment without ACK) is not a choice of numbering.
     if (prescribed && field.sym === undefined) return field.value >>> 0;
-    if (!first) this.numbering[writer] = field;
-    else if ((first.sym === undefined) !== (field.sym === undefined)) {
+    const kind = field.sym === undefined ? NUMBERING_NUMERIC : NUMBERING_SYMBOLIC;
+    if (first === NUMBERING_NONE) this.numbering[writer] = kind;
+    else if (first !== kind) {
       const who = this.endpoints[writer].name;
       this.add(
         'TT111',
         line,
         field,
-        `${who}'s numbers are ${first.sym === undefined ? 'numeric' : 'symbolic'} elsewhere; one endpoint's numbers are either all numeric or all symbolic.`,
+        `${who}'s numbers are ${first === NUMBERING_NUMERIC ? 'numeric' : 'symbolic'} elsewhere; one endpoint's numbers are either all numeric or all symbolic.`,
       );
     }
     if (field.sym === undefined) return field.value >>> 0;
@@ -1075,9 +1097,9 @@ class Checker {
         }
       }
       if (t.state !== CLOSED && t.state !== LISTEN) {
-        const at = this.lastTok[e];
-        if (at) {
-          this.add('TT209', this.lastLine[e], at, `The trace ends with ${name} in ${stateName(t.state, this.opts.states)}${t.state === TIME_WAIT ? ' (it closes after 2MSL: end it with timeout)' : ''}.`);
+        const start = this.lastTok[2 * e];
+        if (start >= 0) {
+          this.add('TT209', this.lastLine[e], { start, end: this.lastTok[2 * e + 1] }, `The trace ends with ${name} in ${stateName(t.state, this.opts.states)}${t.state === TIME_WAIT ? ' (it closes after 2MSL: end it with timeout)' : ''}.`);
         }
       }
     }
