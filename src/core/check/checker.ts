@@ -779,21 +779,23 @@ class Checker {
     }
   }
 
-  private resolveEndpoints(s: SegmentStmt): [number, number] | undefined {
+  /** The sender's endpoint index times 2 plus the receiver's (no pair array on every segment), or -1 (reported). */
+  private resolveEndpoints(s: SegmentStmt): number {
     const a = this.endpointOf(s.from, s.line);
     const b = this.endpointOf(s.to, s.line);
-    if (a < 0 || b < 0) return undefined;
+    if (a < 0 || b < 0) return -1;
     if (a === b) {
       this.add('TT105', s.line, s.to, `A segment goes from one endpoint to the other; ${s.from.name} cannot send to itself.`);
-      return undefined;
+      return -1;
     }
-    return [a, b];
+    return a * 2 + b;
   }
 
   private segment(s: SegmentStmt): void {
     const eps = this.resolveEndpoints(s);
-    if (!eps) return;
-    const [a, b] = eps;
+    if (eps < 0) return;
+    const a = eps >> 1;
+    const b = eps & 1;
     const S = this.tcbs[a];
     const P = this.tcbs[b];
     this.lastLine[a] = this.lastLine[b] = s.line;
@@ -867,7 +869,9 @@ class Checker {
       // New sequence space went out: it waits for an acknowledgment (TT210 if none ever comes).
       S.unacked.push(S.sndNxt, s.line, s.flagsTok.start, s.flagsTok.end, seg.seq);
     }
-    for (const f of out.findings) {
+    const findings = out.findings;
+    for (let i = 0; i < findings.length; i++) {
+      const f = findings[i];
       if (f.code === 'TT200' && f.fix?.kind === 'listen' && refusedSyn) {
         // The RST the CLOSED endpoint owed is not the point: the missing listen is.
         this.suppressTT202(refusedSyn.ref);
@@ -886,7 +890,7 @@ class Checker {
     // A segment the sender could not send still arrives (the RFC's reaction applies), but its line
     // already carries the root error: the receiver's side would only repeat it.
     let senderErred = false;
-    for (const f of out.findings) if (f.code === 'TT200' || f.code === 'TT204') senderErred = true;
+    for (let i = 0; i < findings.length; i++) if (findings[i].code === 'TT200' || findings[i].code === 'TT204') senderErred = true;
     if (s.arrow === '->') {
       this.arrive(b, seg, out.gapFill, s, s.line, undefined, senderErred);
     } else if (s.arrow === '~>' && s.label) {

@@ -18,6 +18,7 @@ import {
   type Arrow,
   type CallArg,
   type CallName,
+  type DeliverStmt,
   type EventStmt,
   type ExpectItem,
   type IntField,
@@ -157,6 +158,8 @@ export function utf8Length(s: string): number {
 /** Reused records of a streaming parse (see `parse`'s `reuse`). */
 interface SegRecords {
   seg: SegmentStmt;
+  deliver: DeliverStmt;
+  time: TimeSpec;
   seq: NumField;
   ack: NumField;
   len: IntField;
@@ -184,6 +187,23 @@ function numField(r: NumField | undefined, value: number, valueStart: number, st
   r.end = end;
   return r;
 }
+
+function timeSpec(r: TimeSpec | undefined, relative: boolean, seconds: number, start: number, end: number): TimeSpec {
+  if (!r) return { relative, seconds, msl: 0, start, end };
+  r.relative = relative;
+  r.seconds = seconds;
+  r.start = start;
+  r.end = end;
+  return r;
+}
+
+/** time()'s fraction scales: 0.1, then divided by 10 again for each further digit. */
+function fractionScale(k: number): number {
+  let scale = 0.1;
+  for (let i = 0; i < k; i++) scale /= 10;
+  return scale;
+}
+const FRACTION_SCALES = Array.from({ length: 24 }, (_, k) => fractionScale(k));
 
 function intField(r: IntField | undefined, value: number, valueStart: number, start: number, end: number): IntField {
   if (!r) return { value, valueStart, start, end };
@@ -583,7 +603,11 @@ class Parser {
     const ls = this.ls;
     let p = this.pos;
     let c = text.charCodeAt(p);
-    let time: TimeSpec | undefined;
+    // The time, if any: kept in locals until the line is accepted.
+    let timeStart = -1;
+    let timeEnd = 0;
+    let timeRelative = false;
+    let timeSeconds = 0;
     if (isDigit(c) || c === 43 || c === 46) {
       const ts = p;
       let relative = false;
@@ -601,12 +625,13 @@ class Parser {
       }
       if (p < le && text.charCodeAt(p) === 46) {
         p++;
-        let scale = 0.1;
+        let k = 0;
         let frac = 0;
         while (p < le && isDigit((c = text.charCodeAt(p)))) {
-          frac += (c - 48) * scale;
+          // time()'s scale after k divisions by 10, from a table (the same doubles, without a division per digit).
+          frac += (c - 48) * (k < FRACTION_SCALES.length ? FRACTION_SCALES[k] : fractionScale(k));
           p++;
-          scale /= 10;
+          k++;
           digits++;
         }
         v += frac;
@@ -620,7 +645,10 @@ class Parser {
         p += 2;
       }
       if (p >= le || !isSpace(text.charCodeAt(p))) return undefined;
-      time = { relative, seconds, msl: 0, start: ts - ls, end: p - ls };
+      timeStart = ts;
+      timeEnd = p;
+      timeRelative = relative;
+      timeSeconds = seconds;
       while (p < le && isSpace(text.charCodeAt(p))) p++;
       if (p >= le) return undefined;
       c = text.charCodeAt(p);
@@ -649,9 +677,15 @@ class Parser {
       const lEnd = p;
       while (p < le && isSpace(text.charCodeAt(p))) p++;
       if (p < le) return undefined;
-      const keyword: Tok = { start: ws - ls, end: we - ls };
-      const label: NameTok = { name: this.intern(lsStart, lEnd, lh), start: lsStart - ls, end: lEnd - ls };
-      return { kind: 'deliver', line: this.line, time, keyword, label };
+      const name = this.intern(lsStart, lEnd, lh);
+      const r = this.reuse ? this.records() : undefined;
+      const d: DeliverStmt = r ? r.deliver : { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name, start: 0, end: 0 } };
+      d.line = this.line;
+      d.time = timeStart < 0 ? undefined : timeSpec(r ? r.time : undefined, timeRelative, timeSeconds, timeStart - ls, timeEnd - ls);
+      setTok(d.keyword, ws - ls, we - ls);
+      setName(d.label, name, lsStart - ls, lEnd - ls);
+      this.pos = p;
+      return d;
     }
     // The arrow.
     const as = p;
@@ -834,7 +868,7 @@ class Parser {
           end: 0,
         };
     seg.line = this.line;
-    seg.time = time;
+    seg.time = timeStart < 0 ? undefined : timeSpec(r ? r.time : undefined, timeRelative, timeSeconds, timeStart - ls, timeEnd - ls);
     setName(seg.from, from, ws - ls, we - ls);
     setName(seg.to, to, ts - ls, te - ls);
     seg.arrow = arrow;
@@ -881,7 +915,9 @@ class Parser {
     };
     const num = (): NumField => ({ sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 });
     const int = (): IntField => ({ value: 0, valueStart: 0, start: 0, end: 0 });
-    return (this.recs = { seg, seq: num(), ack: num(), len: int(), win: int(), urg: int() });
+    const deliver: DeliverStmt = { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name: '', start: 0, end: 0 } };
+    const time: TimeSpec = { relative: false, seconds: 0, msl: 0, start: 0, end: 0 };
+    return (this.recs = { seg, deliver, time, seq: num(), ack: num(), len: int(), win: int(), urg: int() });
   }
 
   private statement(): Statement | undefined {
