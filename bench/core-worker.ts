@@ -94,7 +94,7 @@ const kept = work();
 gc();
 const retained = heap() - before;
 const diagnostics: Record<string, number> = {};
-if (mode === 'check') {
+if (mode === 'check' || mode === 'stream') {
   for (const d of (kept.result as Core.CheckResult).diagnostics) diagnostics[d.severity] = (diagnostics[d.severity] ?? 0) + 1;
 }
 

@@ -1,6 +1,6 @@
 /** The pure core: parser, checker, timeline, diagram. No editor dependency. */
 export * from './syntax/ast';
-export { parse, lineOffset, parseDuration, utf8Length, CALLS, FLAG_WORDS, SEGMENT_FIELDS, SEGMENT_OPTIONS, OPTION_KEYS } from './syntax/parser';
+export { parse, type ParseTuning, lineOffset, parseDuration, utf8Length, CALLS, FLAG_WORDS, SEGMENT_FIELDS, SEGMENT_OPTIONS, OPTION_KEYS } from './syntax/parser';
 export * from './tcp/states';
 export * from './tcp/seq';
 export { flagText } from './tcp/rfc9293';

@@ -20,6 +20,7 @@ import {
   type GeneratedTrace,
   type TracePlan,
 } from '../support/trace-model';
+import { firstDifference } from '../support/same-result';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : process.env.CI ? 0x7cc0ffee : Date.now() % 0x7fffffff;
 /** Scales every property's number of runs (FC_RUNS=4 runs four times as many). */
@@ -395,4 +396,41 @@ test('the benchmark trace generator writes a correct trace: no errors or warning
   // Every connection ends with TIME_WAIT timed out: both endpoints finish CLOSED.
   const last = r.timeline.length - 1;
   assert.deepEqual([stateName(r.timeline.state(last, 0)), stateName(r.timeline.state(last, 1))], ['CLOSED', 'CLOSED']);
+});
+
+// ------------------------------------------------- streaming check == tree-keeping check
+
+/** The command line checks with keepSyntax: false (each statement checked as parsed); it must hand out exactly what the editor's check does. */
+function assertStreamingSame(text: string): void {
+  const diff = firstDifference(check(text, { keepSyntax: false }), check(text));
+  if (diff) assert.fail(`check(text, { keepSyntax: false }) differs from check(text): ${diff}\n${numberedText(text).slice(0, 4000)}`);
+}
+
+test('a streaming check equals a tree-keeping one on generated traces', () => {
+  fc.assert(
+    fc.property(planArb, (plan) => assertStreamingSame(generateTrace(plan).text)),
+    params(300),
+  );
+});
+
+test('a streaming check equals a tree-keeping one on arbitrary text', () => {
+  fc.assert(
+    fc.property(fc.oneof(anyTextArb, tokenDocArb), (text) => assertStreamingSame(text)),
+    params(500),
+  );
+});
+
+test('a streaming check equals a tree-keeping one on damaged traces', () => {
+  fc.assert(
+    fc.property(mutatedArb, (text) => assertStreamingSame(text)),
+    params(500),
+  );
+});
+
+test('a streaming check equals a tree-keeping one on the long benchmark trace', () => {
+  let text = '';
+  writeLongTrace(runs(20000), 0x5eed + 1, (chunk) => {
+    text += chunk;
+  });
+  assertStreamingSame(text);
 });

@@ -45,15 +45,55 @@ import type {
  * does, so that memory does not grow with the tree of a huge trace.
  */
 export function check(text: string, options: CheckOptions = {}): CheckResult {
-  if (options.keepSyntax === false) {
-    const parsed: ParsedTrace = { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
-    // About one statement per 40 characters: saves most of the timeline's regrowth.
-    const c = new Checker(parsed, options, false, Math.ceil(text.length / 40));
-    parse(text, (s, i) => c.step(s, i), parsed);
+  if (options.keepSyntax === false) return checkStreaming(text, options);
+  return checkParsed(parse(text), options);
+}
+
+/** The checker keeps no reference to a statement's records after stepping it (in-flight segments aside, which the parser never reuses). */
+const REUSE = { reuse: true } as const;
+
+/** Thrown out of the parser's sink when a streaming check meets the trace's first symbol. */
+const SYMBOL_SEEN = { symbolSeen: true };
+
+/**
+ * The check of `check(text, { keepSyntax: false })`. Whether the trace is
+ * symbolic, and which names it uses, decide how numbers are written and which
+ * name a fresh ISN gets, from the first event on: a tree-keeping check knows
+ * them before it starts. Most traces have no symbol and are checked in one
+ * pass; at the first symbol the check starts over, with every symbol of the
+ * text gathered first by a parse that keeps nothing.
+ */
+function checkStreaming(text: string, options: CheckOptions): CheckResult {
+  // About one statement per 40 characters: saves most of the timeline's regrowth.
+  const capacity = Math.ceil(text.length / 40);
+  const parsed: ParsedTrace = { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
+  const c = new Checker(parsed, options, false, capacity);
+  const symbols = parsed.symbols;
+  try {
+    parse(
+      text,
+      (s, i) => {
+        if (symbols.size > 0) throw SYMBOL_SEEN;
+        c.step(s, i);
+      },
+      parsed,
+      undefined,
+      REUSE,
+    );
+  } catch (e) {
+    if (e !== SYMBOL_SEEN) throw e;
+  }
+  if (symbols.size === 0) {
     c.finish();
     return c.result();
   }
-  return checkParsed(parse(text), options);
+  // Symbolic (a symbol on a line the parser dropped counts too): every symbol first, then the check.
+  const all = parse(text, () => undefined, undefined, undefined, REUSE).symbols;
+  const again: ParsedTrace = { statements: [], diagnostics: [], symbols: all, lineCount: 0 };
+  const c2 = new Checker(again, options, true, capacity);
+  parse(text, (s, i) => c2.step(s, i), again, undefined, REUSE);
+  c2.finish();
+  return c2.result();
 }
 
 export function checkParsed(parsed: ParsedTrace, options: CheckOptions = {}): CheckResult {
@@ -74,6 +114,12 @@ interface InFlight {
   senderErred: boolean;
 }
 
+/** How an endpoint writes its seq/ack numbers: not yet seen, numbers, or symbols. */
+type Numbering = 0 | 1 | 2;
+const NUMBERING_NONE = 0;
+const NUMBERING_NUMERIC = 1;
+const NUMBERING_SYMBOLIC = 2;
+
 /** Seconds; 2 minutes per RFC 9293 unless `option msl=` says otherwise. */
 const DEFAULT_MSL = 120;
 
@@ -92,13 +138,13 @@ interface Snapshot {
   title: string | undefined;
   symbols: Map<string, SymbolBinding>;
   bindingsBySpace: [SymbolBinding[], SymbolBinding[]];
-  numbering: [NumField | undefined, NumField | undefined];
+  numbering: [Numbering, Numbering];
   labels: Map<string, InFlight>;
   symbolic: boolean;
   firstEventLine: number;
   now: number;
   lastLine: [number, number];
-  lastTok: [Tok | undefined, Tok | undefined];
+  lastTok: number[];
   headerSeen: Set<string>;
 }
 
@@ -306,7 +352,8 @@ class Checker {
   private title: string | undefined;
   private symbols = new Map<string, SymbolBinding>();
   private bindingsBySpace: [SymbolBinding[], SymbolBinding[]] = [[], []];
-  private numbering: [NumField | undefined, NumField | undefined] = [undefined, undefined];
+  /** How each endpoint writes its numbers, from its first seq=/ack=. */
+  private numbering: [Numbering, Numbering] = [NUMBERING_NONE, NUMBERING_NONE];
   private labels = new Map<string, InFlight>();
   /** The trace writes symbols; when streaming, this turns on at the first symbol. */
   private symbolic: boolean;
@@ -314,7 +361,11 @@ class Checker {
   private now = NaN;
   /** The last event that involved each endpoint, and the token naming it there (for TT209). */
   private lastLine: [number, number] = [-1, -1];
-  private lastTok: [Tok | undefined, Tok | undefined] = [undefined, undefined];
+  /**
+   * Columns [start, end] of that token for endpoint 0 then 1 (-1: none). Numbers, not the token: a
+   * streaming check's parser may reuse its records for the next statement.
+   */
+  private lastTok: number[] = [-1, -1, -1, -1];
   private headerSeen = new Set<string>();
 
   constructor(
@@ -390,7 +441,7 @@ class Checker {
       firstEventLine: this.firstEventLine,
       now: this.now,
       lastLine: [this.lastLine[0], this.lastLine[1]],
-      lastTok: [this.lastTok[0], this.lastTok[1]],
+      lastTok: this.lastTok.slice(),
       headerSeen: new Set(this.headerSeen),
     };
   }
@@ -413,7 +464,7 @@ class Checker {
     this.firstEventLine = snap.firstEventLine;
     this.now = snap.now;
     this.lastLine = [snap.lastLine[0], snap.lastLine[1]];
-    this.lastTok = [snap.lastTok[0], snap.lastTok[1]];
+    this.lastTok = snap.lastTok.slice();
     this.headerSeen = new Set(snap.headerSeen);
     this.ctxCache.fill(undefined);
     // The snapshot at `stmtIndex` is taken again when that statement is stepped.
@@ -583,6 +634,11 @@ class Checker {
     return e.length > 0 && e[0].name === name ? 0 : e.length > 1 && e[1].name === name ? 1 : -1;
   }
 
+  private setLastTok(ep: number, tok: Tok): void {
+    this.lastTok[2 * ep] = tok.start;
+    this.lastTok[2 * ep + 1] = tok.end;
+  }
+
   private endpointOf(tok: NameTok, line: number): number {
     const i = this.indexOfName(tok.name);
     if (i >= 0) return i;
@@ -690,7 +746,7 @@ class Checker {
     const tcb = this.tcbs[ep];
     const ref: SegmentRef = { line: s.line, start: s.callTok.start, end: s.callTok.end };
     this.lastLine[ep] = s.line;
-    this.lastTok[ep] = s.endpoint;
+    this.setLastTok(ep, s.endpoint);
     const before = tcb.state;
     const sinceTW = tcb.timeWaitSince;
     const arg = s.args[0];
@@ -723,26 +779,28 @@ class Checker {
     }
   }
 
-  private resolveEndpoints(s: SegmentStmt): [number, number] | undefined {
+  /** The sender's endpoint index times 2 plus the receiver's (no pair array on every segment), or -1 (reported). */
+  private resolveEndpoints(s: SegmentStmt): number {
     const a = this.endpointOf(s.from, s.line);
     const b = this.endpointOf(s.to, s.line);
-    if (a < 0 || b < 0) return undefined;
+    if (a < 0 || b < 0) return -1;
     if (a === b) {
       this.add('TT105', s.line, s.to, `A segment goes from one endpoint to the other; ${s.from.name} cannot send to itself.`);
-      return undefined;
+      return -1;
     }
-    return [a, b];
+    return a * 2 + b;
   }
 
   private segment(s: SegmentStmt): void {
     const eps = this.resolveEndpoints(s);
-    if (!eps) return;
-    const [a, b] = eps;
+    if (eps < 0) return;
+    const a = eps >> 1;
+    const b = eps & 1;
     const S = this.tcbs[a];
     const P = this.tcbs[b];
     this.lastLine[a] = this.lastLine[b] = s.line;
-    this.lastTok[a] = s.from;
-    this.lastTok[b] = s.to;
+    this.setLastTok(a, s.from);
+    this.setLastTok(b, s.to);
 
     // Payload length: len= and data= must agree.
     let len = s.len?.value ?? 0;
@@ -811,7 +869,9 @@ class Checker {
       // New sequence space went out: it waits for an acknowledgment (TT210 if none ever comes).
       S.unacked.push(S.sndNxt, s.line, s.flagsTok.start, s.flagsTok.end, seg.seq);
     }
-    for (const f of out.findings) {
+    const findings = out.findings;
+    for (let i = 0; i < findings.length; i++) {
+      const f = findings[i];
       if (f.code === 'TT200' && f.fix?.kind === 'listen' && refusedSyn) {
         // The RST the CLOSED endpoint owed is not the point: the missing listen is.
         this.suppressTT202(refusedSyn.ref);
@@ -830,7 +890,7 @@ class Checker {
     // A segment the sender could not send still arrives (the RFC's reaction applies), but its line
     // already carries the root error: the receiver's side would only repeat it.
     let senderErred = false;
-    for (const f of out.findings) if (f.code === 'TT200' || f.code === 'TT204') senderErred = true;
+    for (let i = 0; i < findings.length; i++) if (findings[i].code === 'TT200' || findings[i].code === 'TT204') senderErred = true;
     if (s.arrow === '->') {
       this.arrive(b, seg, out.gapFill, s, s.line, undefined, senderErred);
     } else if (s.arrow === '~>' && s.label) {
@@ -874,7 +934,7 @@ class Checker {
     }
     f.delivered = s.line;
     this.lastLine[f.to] = s.line;
-    this.lastTok[f.to] = s.label;
+    this.setLastTok(f.to, s.label);
     this.arrive(f.to, f.seg, f.gapFill, f.stmt, s.line, s.label, f.senderErred);
   }
 
@@ -952,14 +1012,15 @@ class Checker {
     const first = this.numbering[writer];
     // A number the RFC prescribes (seq=0 on a RST answering a segment without ACK) is not a choice of numbering.
     if (prescribed && field.sym === undefined) return field.value >>> 0;
-    if (!first) this.numbering[writer] = field;
-    else if ((first.sym === undefined) !== (field.sym === undefined)) {
+    const kind = field.sym === undefined ? NUMBERING_NUMERIC : NUMBERING_SYMBOLIC;
+    if (first === NUMBERING_NONE) this.numbering[writer] = kind;
+    else if (first !== kind) {
       const who = this.endpoints[writer].name;
       this.add(
         'TT111',
         line,
         field,
-        `${who}'s numbers are ${first.sym === undefined ? 'numeric' : 'symbolic'} elsewhere; one endpoint's numbers are either all numeric or all symbolic.`,
+        `${who}'s numbers are ${first === NUMBERING_NUMERIC ? 'numeric' : 'symbolic'} elsewhere; one endpoint's numbers are either all numeric or all symbolic.`,
       );
     }
     if (field.sym === undefined) return field.value >>> 0;
@@ -1040,9 +1101,9 @@ class Checker {
         }
       }
       if (t.state !== CLOSED && t.state !== LISTEN) {
-        const at = this.lastTok[e];
-        if (at) {
-          this.add('TT209', this.lastLine[e], at, `The trace ends with ${name} in ${stateName(t.state, this.opts.states)}${t.state === TIME_WAIT ? ' (it closes after 2MSL: end it with timeout)' : ''}.`);
+        const start = this.lastTok[2 * e];
+        if (start >= 0) {
+          this.add('TT209', this.lastLine[e], { start, end: this.lastTok[2 * e + 1] }, `The trace ends with ${name} in ${stateName(t.state, this.opts.states)}${t.state === TIME_WAIT ? ' (it closes after 2MSL: end it with timeout)' : ''}.`);
         }
       }
     }

@@ -101,40 +101,64 @@ export class Timeline {
     this.lines[i] = line;
     this.stmts[i] = stmtIndex;
     this.times[i] = time;
-    const nums = this.nums;
-    for (let e = 0; e < 2; e++) {
-      const t = tcbs[e];
-      const k = i * 2 + e;
-      this.states[k] = t.state;
-      const base = k * FIELDS;
-      // Inlined (no closure): this runs twice per event on traces of a million events.
-      let bits = 0;
-      let v = t.iss;
-      if (v !== undefined) (bits |= 1 << F_ISS), (nums[base + F_ISS] = v);
-      v = t.irs;
-      if (v !== undefined) (bits |= 1 << F_IRS), (nums[base + F_IRS] = v);
-      v = t.sndUna;
-      if (v !== undefined) (bits |= 1 << F_UNA), (nums[base + F_UNA] = v);
-      v = t.sndNxt;
-      if (v !== undefined) (bits |= 1 << F_NXT), (nums[base + F_NXT] = v);
-      v = t.sndWnd;
-      if (v !== undefined) (bits |= 1 << F_SWND), (nums[base + F_SWND] = v > 0xffffffff ? 0xffffffff : v);
-      v = t.rcvNxt;
-      if (v !== undefined) (bits |= 1 << F_RNXT), (nums[base + F_RNXT] = v);
-      v = t.rcvWnd;
-      if (v !== undefined) (bits |= 1 << F_RWND), (nums[base + F_RWND] = v > 0xffffffff ? 0xffffffff : v);
-      this.known[k] = bits;
-    }
+    this.putTcb(i * 2, tcbs[0]);
+    this.putTcb(i * 2 + 1, tcbs[1]);
     if (seg) {
       let b = SEG_PRESENT;
-      if (seg.ack !== undefined) b |= SEG_ACK_PRESENT;
+      const ack = seg.ack;
+      if (ack !== undefined) b |= SEG_ACK_PRESENT;
       if (seg.seqInferred) b |= SEG_SEQ_INFERRED;
       if (seg.ackInferred) b |= SEG_ACK_INFERRED;
       this.segBits[i] = b;
-      this.segNums[i * 3] = seg.seq;
-      this.segNums[i * 3 + 1] = seg.ack ?? 0;
-      this.segNums[i * 3 + 2] = seg.len;
+      const segNums = this.segNums;
+      segNums[i * 3] = seg.seq;
+      segNums[i * 3 + 1] = ack ?? 0;
+      segNums[i * 3 + 2] = seg.len;
     } else this.segBits[i] = 0;
+  }
+
+  /** One endpoint's block at slot `k` (entry * 2 + endpoint). Straight-line code: it runs twice per event. */
+  private putTcb(k: number, t: Readonly<TcbSnapshot>): void {
+    this.states[k] = t.state;
+    const nums = this.nums;
+    const base = k * FIELDS;
+    let bits = 0;
+    let v = t.iss;
+    if (v !== undefined) {
+      bits |= 1 << F_ISS;
+      nums[base + F_ISS] = v;
+    }
+    v = t.irs;
+    if (v !== undefined) {
+      bits |= 1 << F_IRS;
+      nums[base + F_IRS] = v;
+    }
+    v = t.sndUna;
+    if (v !== undefined) {
+      bits |= 1 << F_UNA;
+      nums[base + F_UNA] = v;
+    }
+    v = t.sndNxt;
+    if (v !== undefined) {
+      bits |= 1 << F_NXT;
+      nums[base + F_NXT] = v;
+    }
+    v = t.sndWnd;
+    if (v !== undefined) {
+      bits |= 1 << F_SWND;
+      nums[base + F_SWND] = v > 0xffffffff ? 0xffffffff : v;
+    }
+    v = t.rcvNxt;
+    if (v !== undefined) {
+      bits |= 1 << F_RNXT;
+      nums[base + F_RNXT] = v;
+    }
+    v = t.rcvWnd;
+    if (v !== undefined) {
+      bits |= 1 << F_RWND;
+      nums[base + F_RWND] = v > 0xffffffff ? 0xffffffff : v;
+    }
+    this.known[k] = bits;
   }
 
   /** A copy holding the first `n` entries (for a check that resumes after them), with room for `capacity`. */

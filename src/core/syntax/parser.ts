@@ -18,6 +18,7 @@ import {
   type Arrow,
   type CallArg,
   type CallName,
+  type DeliverStmt,
   type EventStmt,
   type ExpectItem,
   type IntField,
@@ -107,6 +108,38 @@ function isSpace(c: number): boolean {
   return c === CH_SPACE || c === CH_TAB;
 }
 
+/**
+ * A lowercase ASCII word packed as `Parser.packed` packs name characters. Each character is at least
+ * 0x30 after `| 0x20`, so words of different lengths never pack to the same number.
+ */
+function pack(word: string): number {
+  let k = 0;
+  for (let i = 0; i < word.length; i++) k = k * 128 + word.charCodeAt(i);
+  return k;
+}
+const K_SEQ = pack('seq');
+const K_ACK = pack('ack');
+const K_LEN = pack('len');
+const K_WIN = pack('win');
+const K_URG = pack('urg');
+const K_MSS = pack('mss');
+const K_TS = pack('ts');
+const K_DATA = pack('data');
+const K_SACK = pack('sack');
+const K_SACKOK = pack('sackok');
+const K_WSCALE = pack('wscale');
+const K_SYN = pack('syn');
+const K_FIN = pack('fin');
+const K_PSH = pack('psh');
+const K_RST = pack('rst');
+const K_ECE = pack('ece');
+const K_CWR = pack('cwr');
+const K_DELIVER = pack('deliver');
+const K_AS = pack('as');
+
+/** Slots of the parser's name table (a power of two): names repeat on every line, so they are shared, not re-sliced. */
+const NAME_SLOTS = 256;
+
 /** UTF-8 byte length of a string (payload lengths are in bytes). */
 export function utf8Length(s: string): number {
   let n = 0;
@@ -120,6 +153,65 @@ export function utf8Length(s: string): number {
     } else n += 3;
   }
   return n;
+}
+
+/** Reused records of a streaming parse (see `parse`'s `reuse`). */
+interface SegRecords {
+  seg: SegmentStmt;
+  deliver: DeliverStmt;
+  time: TimeSpec;
+  seq: NumField;
+  ack: NumField;
+  len: IntField;
+  win: IntField;
+  urg: IntField;
+}
+
+function setName(t: NameTok, name: string, start: number, end: number): void {
+  t.name = name;
+  t.start = start;
+  t.end = end;
+}
+
+function setTok(t: Tok, start: number, end: number): void {
+  t.start = start;
+  t.end = end;
+}
+
+/** A `seq=`/`ack=` number: `r` refilled, or a new record. */
+function numField(r: NumField | undefined, value: number, valueStart: number, start: number, end: number): NumField {
+  if (!r) return { sym: undefined, value, valueStart, start, end };
+  r.value = value;
+  r.valueStart = valueStart;
+  r.start = start;
+  r.end = end;
+  return r;
+}
+
+function timeSpec(r: TimeSpec | undefined, relative: boolean, seconds: number, start: number, end: number): TimeSpec {
+  if (!r) return { relative, seconds, msl: 0, start, end };
+  r.relative = relative;
+  r.seconds = seconds;
+  r.start = start;
+  r.end = end;
+  return r;
+}
+
+/** time()'s fraction scales: 0.1, then divided by 10 again for each further digit. */
+function fractionScale(k: number): number {
+  let scale = 0.1;
+  for (let i = 0; i < k; i++) scale /= 10;
+  return scale;
+}
+const FRACTION_SCALES = Array.from({ length: 24 }, (_, k) => fractionScale(k));
+
+function intField(r: IntField | undefined, value: number, valueStart: number, start: number, end: number): IntField {
+  if (!r) return { value, valueStart, start, end };
+  r.value = value;
+  r.valueStart = valueStart;
+  r.start = start;
+  r.end = end;
+  return r;
 }
 
 /** The segment's options record, created on first use (most segments have none). */
@@ -136,15 +228,33 @@ function indexOrEnd(text: string, ch: string, from: number): number {
 /** Called for each statement, in order, when the tree is not kept. */
 export type StatementSink = (s: Statement, index: number) => void;
 
+export interface ParseTuning {
+  /** false: every line through the general path (for tests that hold the fast one equal to it). */
+  fastLines?: boolean;
+  /**
+   * With a sink: the common event lines are read into one set of records, refilled for each such
+   * line, so a million-line parse does not allocate a tree's worth of objects. The sink must then
+   * keep no reference to a statement's records once it returns (an in-flight segment, `~>`, is
+   * always new: it is kept until delivered).
+   */
+  reuse?: boolean;
+}
+
 /**
  * Parses a whole document. With `sink`, each statement goes to it as soon as
  * it is parsed and is not kept (`statements` stays empty): a million-event
  * trace is then checked without holding its tree. `result.diagnostics` and
  * `result.symbols` fill as parsing goes.
  */
-export function parse(text: string, sink?: StatementSink, result?: ParsedTrace, from?: { line: number; offset: number; untilLine?: number }): ParsedTrace {
+export function parse(
+  text: string,
+  sink?: StatementSink,
+  result?: ParsedTrace,
+  from?: { line: number; offset: number; untilLine?: number },
+  tuning: ParseTuning = {},
+): ParsedTrace {
   const out: ParsedTrace = result ?? { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
-  const p = new Parser(text, out, sink);
+  const p = new Parser(text, out, sink, tuning.fastLines !== false, sink !== undefined && tuning.reuse === true);
   p.run(from?.line ?? 0, from?.offset ?? -1, from?.untilLine ?? Infinity);
   out.lineCount = p.lineCount;
   return out;
@@ -174,6 +284,8 @@ class Parser {
   /** Index of the next statement (continues after those already in the result). */
   private index: number;
   private nextHash = -1;
+  /** Whether event lines go through fastEvent() first (off only to test it against the general path). */
+  private readonly fast: boolean;
   private nextQuote = -1;
 
   /** The current line: text[ls, le) with the comment already cut off. */
@@ -186,7 +298,10 @@ class Parser {
     private readonly text: string,
     out: ParsedTrace,
     private readonly sink: StatementSink | undefined,
+    fast: boolean,
+    private readonly reuse: boolean,
   ) {
+    this.fast = fast;
     this.statements = out.statements;
     this.diagnostics = out.diagnostics;
     this.symbols = out.symbols;
@@ -270,18 +385,38 @@ class Parser {
   }
 
   /** Recently seen names: endpoint names repeat on every line, so they are shared, not re-sliced. */
-  private readonly names: string[] = [];
+  private readonly names: (string | undefined)[] = new Array(NAME_SLOTS).fill(undefined);
 
-  private intern(s: number, e: number): string {
-    const len = e - s;
-    const names = this.names;
-    for (let i = 0; i < names.length; i++) {
-      const n = names[i];
-      if (n.length === len && this.text.startsWith(n, s)) return n;
+  /** Moves pos over name characters; returns their hash, for `intern`. */
+  private scanName(): number {
+    const text = this.text;
+    const le = this.le;
+    let i = this.pos;
+    let h = 0;
+    while (i < le) {
+      const c = text.charCodeAt(i);
+      if (!isNameChar(c)) break;
+      h = (Math.imul(h, 31) + c) | 0;
+      i++;
     }
-    const n = this.text.slice(s, e);
-    if (names.length < 8) names.push(n);
-    return n;
+    this.pos = i;
+    return h;
+  }
+
+  /** text[s, e) as a string: the same string as the last time these characters (hash `h`) were seen in its slot. */
+  private intern(s: number, e: number, h: number): string {
+    const slot = (h ^ (h >>> 8)) & (NAME_SLOTS - 1);
+    const n = this.names[slot];
+    if (n !== undefined && n.length === e - s) {
+      // By hand: startsWith at a position costs a builtin call, and names are short.
+      const text = this.text;
+      let i = 0;
+      while (i < n.length && n.charCodeAt(i) === text.charCodeAt(s + i)) i++;
+      if (i === n.length) return n;
+    }
+    const m = this.text.slice(s, e);
+    this.names[slot] = m;
+    return m;
   }
 
   private readName(what: string): NameTok {
@@ -289,8 +424,8 @@ class Parser {
     if (!isNameStart(this.peek())) {
       throw this.err('TT100', s, this.tokenEnd(s), `Expected ${what} (a name such as client or server), found ${this.describeHere()}.`);
     }
-    while (this.pos < this.le && isNameChar(this.text.charCodeAt(this.pos))) this.pos++;
-    return { name: this.intern(s, this.pos), start: this.col(s), end: this.col(this.pos) };
+    const h = this.scanName();
+    return { name: this.intern(s, this.pos, h), start: this.col(s), end: this.col(this.pos) };
   }
 
   /** Case-insensitive match of text[s, e) against a lowercase ASCII word, without allocating. */
@@ -309,35 +444,36 @@ class Parser {
     this.pos++;
   }
 
-  /** Reads an unsigned integer (decimal or 0x hex) at pos; undefined if none. */
-  private readUint(): { value: number; start: number; end: number } | undefined {
+  /** Reads an unsigned integer (decimal or 0x hex) at pos: its value, or -1 (pos unmoved) if there is none. */
+  private readUint(): number {
     const s = this.pos;
     const text = this.text;
+    const le = this.le;
     let v = 0;
-    if (this.peek() === 48 && (text.charCodeAt(s + 1) | 0x20) === 120 /* 0x */) {
+    if (s < le && text.charCodeAt(s) === 48 && (text.charCodeAt(s + 1) | 0x20) === 120 /* 0x */) {
       let i = s + 2;
       const h = i;
-      while (i < this.le) {
+      while (i < le) {
         const c = text.charCodeAt(i);
         const d = isDigit(c) ? c - 48 : (c | 0x20) >= 97 && (c | 0x20) <= 102 ? (c | 0x20) - 87 : -1;
         if (d < 0) break;
         v = v * 16 + d;
         i++;
       }
-      if (i === h) return undefined;
+      if (i === h) return -1;
       this.pos = i;
-      return { value: v, start: s, end: i };
+      return v;
     }
     let i = s;
-    while (i < this.le) {
+    while (i < le) {
       const c = text.charCodeAt(i);
       if (!isDigit(c)) break;
       v = v * 10 + (c - 48);
       i++;
     }
-    if (i === s) return undefined;
+    if (i === s) return -1;
     this.pos = i;
-    return { value: v, start: s, end: i };
+    return v;
   }
 
   /** Requires the value to end at a token boundary (whitespace, end, or one of `stops`). */
@@ -443,7 +579,7 @@ class Parser {
     this.skipWs();
     if (this.atEnd()) return;
     try {
-      const st = this.statement();
+      const st = (this.fast ? this.fastEvent() : undefined) ?? this.statement();
       if (st) {
         if (this.sink) this.sink(st, this.index++);
         else this.statements.push(st);
@@ -452,6 +588,336 @@ class Parser {
       if (e instanceof LineError) this.report(e);
       else throw e;
     }
+  }
+
+  /**
+   * The common event lines (`[TIME] A -> B: FLAGS seq=N ack=N len=N win=N ...`, `[TIME] deliver L`)
+   * read in one pass over local variables: a million-event trace is mostly such lines. Anything
+   * else, or anything wrong, returns undefined before any effect (no diagnostic, no symbol), and
+   * `statement()` reads the line again; so for the lines it accepts this gives exactly the
+   * statement `statement()` gives (test/unit/parser-fast.test.ts holds the two equal).
+   */
+  private fastEvent(): EventStmt | undefined {
+    const text = this.text;
+    const le = this.le;
+    const ls = this.ls;
+    let p = this.pos;
+    let c = text.charCodeAt(p);
+    // The time, if any: kept in locals until the line is accepted.
+    let timeStart = -1;
+    let timeEnd = 0;
+    let timeRelative = false;
+    let timeSeconds = 0;
+    if (isDigit(c) || c === 43 || c === 46) {
+      const ts = p;
+      let relative = false;
+      if (c === 43) {
+        relative = true;
+        p++;
+      }
+      // As in time(): the same arithmetic, so the same seconds.
+      let v = 0;
+      let digits = 0;
+      while (p < le && isDigit((c = text.charCodeAt(p)))) {
+        v = v * 10 + (c - 48);
+        p++;
+        digits++;
+      }
+      if (p < le && text.charCodeAt(p) === 46) {
+        p++;
+        let k = 0;
+        let frac = 0;
+        while (p < le && isDigit((c = text.charCodeAt(p)))) {
+          // time()'s scale after k divisions by 10, from a table (the same doubles, without a division per digit).
+          frac += (c - 48) * (k < FRACTION_SCALES.length ? FRACTION_SCALES[k] : fractionScale(k));
+          p++;
+          k++;
+          digits++;
+        }
+        v += frac;
+      }
+      if (digits === 0) return undefined;
+      let seconds = v;
+      c = text.charCodeAt(p);
+      if (c === 115 /* s */) p++;
+      else if ((c === 109 /* m */ || c === 117) /* u */ && text.charCodeAt(p + 1) === 115) {
+        seconds = c === 109 ? v / 1e3 : v / 1e6;
+        p += 2;
+      }
+      if (p >= le || !isSpace(text.charCodeAt(p))) return undefined;
+      timeStart = ts;
+      timeEnd = p;
+      timeRelative = relative;
+      timeSeconds = seconds;
+      while (p < le && isSpace(text.charCodeAt(p))) p++;
+      if (p >= le) return undefined;
+      c = text.charCodeAt(p);
+    }
+    // The first word: an endpoint (a segment follows) or `deliver`.
+    if (!isNameStart(c)) return undefined;
+    const ws = p;
+    let h = 0;
+    while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+      h = (Math.imul(h, 31) + c) | 0;
+      p++;
+    }
+    const we = p;
+    while (p < le && isSpace(text.charCodeAt(p))) p++;
+    c = p < le ? text.charCodeAt(p) : -1;
+    if (c !== 45 && c !== 126) {
+      if (c === 58 || we - ws !== 7 || this.packed(ws, we) !== K_DELIVER) return undefined;
+      // deliver LABEL
+      if (!isNameStart(c)) return undefined;
+      const lsStart = p;
+      let lh = 0;
+      while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+        lh = (Math.imul(lh, 31) + c) | 0;
+        p++;
+      }
+      const lEnd = p;
+      while (p < le && isSpace(text.charCodeAt(p))) p++;
+      if (p < le) return undefined;
+      const name = this.intern(lsStart, lEnd, lh);
+      const r = this.reuse ? this.records() : undefined;
+      const d: DeliverStmt = r ? r.deliver : { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name, start: 0, end: 0 } };
+      d.line = this.line;
+      d.time = timeStart < 0 ? undefined : timeSpec(r ? r.time : undefined, timeRelative, timeSeconds, timeStart - ls, timeEnd - ls);
+      setTok(d.keyword, ws - ls, we - ls);
+      setName(d.label, name, lsStart - ls, lEnd - ls);
+      this.pos = p;
+      return d;
+    }
+    // The arrow.
+    const as = p;
+    const c1 = text.charCodeAt(p + 1);
+    let arrow: Arrow;
+    if (c === 45 && c1 === 62) arrow = '->';
+    else if (c === 45 && (c1 === 120 || c1 === 88)) arrow = '-x';
+    else if (c === 126 && c1 === 62) arrow = '~>';
+    else return undefined;
+    p += 2;
+    while (p < le && isSpace(text.charCodeAt(p))) p++;
+    // The receiver, then ':'.
+    if (p >= le || !isNameStart(text.charCodeAt(p))) return undefined;
+    const ts = p;
+    let th = 0;
+    while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+      th = (Math.imul(th, 31) + c) | 0;
+      p++;
+    }
+    const te = p;
+    while (p < le && isSpace(text.charCodeAt(p))) p++;
+    if (p >= le || text.charCodeAt(p) !== 58) return undefined;
+    p++;
+    while (p < le && isSpace(text.charCodeAt(p))) p++;
+    // Flags, as words (`SYN,ACK`, `SYN, ACK`, `SYN+ACK`); tcpdump letters are left to flags().
+    const fs = p;
+    let flags = 0;
+    while (true) {
+      const fw = p;
+      let k = 0;
+      while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+        k = (k << 7) | (c | 0x20);
+        p++;
+      }
+      if (p - fw !== 3) return undefined;
+      const f = k === K_ACK ? ACK : k === K_SYN ? SYN : k === K_FIN ? FIN : k === K_PSH ? PSH : k === K_RST ? RST : this.flagWord(fw, p);
+      if (f === undefined || flags & f) return undefined;
+      flags |= f;
+      let q = p;
+      while (q < le && isSpace(text.charCodeAt(q))) q++;
+      c = text.charCodeAt(q);
+      if (q < le && (c === 44 || c === 43)) {
+        p = q + 1;
+        while (p < le && isSpace(text.charCodeAt(p))) p++;
+        continue;
+      }
+      break;
+    }
+    const fe = p;
+    // Fields: numbers only (no symbol, hex, string, SACK or timestamps), each once, each in range.
+    // Read into locals first: the records are made (or refilled) only for a line that is accepted.
+    let seqK = -1, seqV = 0, seqE = 0; // prettier-ignore
+    let ackK = -1, ackV = 0, ackE = 0; // prettier-ignore
+    let lenK = -1, lenV = 0, lenE = 0; // prettier-ignore
+    let winK = -1, winV = 0, winE = 0; // prettier-ignore
+    let urgK = -1, urgV = 0, urgE = 0; // prettier-ignore
+    let options: SegmentOptions | undefined;
+    let labelS = -1;
+    let labelE = 0;
+    let labelH = 0;
+    while (true) {
+      while (p < le && isSpace(text.charCodeAt(p))) p++;
+      if (p >= le) break;
+      const ks = p;
+      // The key packed as packed() packs it; up to four characters it is a small integer.
+      let k = 0;
+      while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+        k = ((k << 7) | (c | 0x20)) & 0x7fffffff;
+        p++;
+      }
+      const klen = p - ks;
+      if (klen < 2 || klen > 6) return undefined;
+      const key = klen <= 4 ? k : this.packed(ks, p);
+      if (key === K_AS) {
+        // `as LABEL`, the end of the line.
+        if (arrow !== '~>' || p >= le || !isSpace(text.charCodeAt(p))) return undefined;
+        while (p < le && isSpace(text.charCodeAt(p))) p++;
+        if (p >= le || !isNameStart(text.charCodeAt(p))) return undefined;
+        labelS = p;
+        while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+          labelH = (Math.imul(labelH, 31) + c) | 0;
+          p++;
+        }
+        labelE = p;
+        while (p < le && isSpace(text.charCodeAt(p))) p++;
+        if (p < le) return undefined;
+        break;
+      }
+      if (key === K_SACKOK) {
+        if (p < le && !isSpace(text.charCodeAt(p))) return undefined;
+        options ??= {};
+        if (options.sackok) return undefined;
+        options.sackok = { start: ks - ls, end: p - ls };
+        continue;
+      }
+      if (p >= le || text.charCodeAt(p) !== 61) return undefined;
+      p++;
+      const vs = p;
+      // An unsigned decimal number.
+      let v = 0;
+      while (p < le && isDigit((c = text.charCodeAt(p)))) {
+        v = v * 10 + (c - 48);
+        p++;
+      }
+      if (p === vs || (p < le && !isSpace(text.charCodeAt(p)))) return undefined;
+      switch (key) {
+        case K_SEQ:
+          if (seqK >= 0 || v > MAX_U32) return undefined;
+          seqK = ks;
+          seqV = v;
+          seqE = p;
+          break;
+        case K_ACK:
+          if (ackK >= 0 || v > MAX_U32) return undefined;
+          ackK = ks;
+          ackV = v;
+          ackE = p;
+          break;
+        case K_LEN:
+          if (lenK >= 0 || v > 0x7fffffff) return undefined;
+          lenK = ks;
+          lenV = v;
+          lenE = p;
+          break;
+        case K_WIN:
+          if (winK >= 0 || v > 0xffff) return undefined;
+          winK = ks;
+          winV = v;
+          winE = p;
+          break;
+        case K_URG:
+          if (urgK >= 0 || v > 0xffff) return undefined;
+          urgK = ks;
+          urgV = v;
+          urgE = p;
+          break;
+        case K_MSS:
+          options ??= {};
+          if (options.mss || v > 0xffff) return undefined;
+          options.mss = { value: v, valueStart: vs - ls, start: ks - ls, end: p - ls };
+          break;
+        case K_WSCALE:
+          options ??= {};
+          if (options.wscale || v > 14) return undefined;
+          options.wscale = { value: v, valueStart: vs - ls, start: ks - ls, end: p - ls };
+          break;
+        default:
+          return undefined;
+      }
+    }
+    if (arrow === '~>' && labelS < 0) return undefined;
+    let e = le;
+    while (e > ls && isSpace(text.charCodeAt(e - 1))) e--;
+    // Accepted. `key=` is 4 characters for these five fields: the value starts there.
+    const from = this.intern(ws, we, h);
+    const to = this.intern(ts, te, th);
+    // An in-flight segment is kept by the checker until delivered: never a reused record.
+    const r = this.reuse && arrow !== '~>' ? this.records() : undefined;
+    const seg: SegmentStmt = r
+      ? r.seg
+      : {
+          kind: 'segment',
+          line: 0,
+          time: undefined,
+          from: { name: from, start: 0, end: 0 },
+          to: { name: to, start: 0, end: 0 },
+          arrow,
+          arrowTok: { start: 0, end: 0 },
+          flags: 0,
+          flagsTok: { start: 0, end: 0 },
+          tcpdumpFlags: false,
+          seq: undefined,
+          ack: undefined,
+          len: undefined,
+          data: undefined,
+          win: undefined,
+          urg: undefined,
+          options: undefined,
+          label: undefined,
+          end: 0,
+        };
+    seg.line = this.line;
+    seg.time = timeStart < 0 ? undefined : timeSpec(r ? r.time : undefined, timeRelative, timeSeconds, timeStart - ls, timeEnd - ls);
+    setName(seg.from, from, ws - ls, we - ls);
+    setName(seg.to, to, ts - ls, te - ls);
+    seg.arrow = arrow;
+    setTok(seg.arrowTok, as - ls, as + 2 - ls);
+    seg.flags = flags;
+    setTok(seg.flagsTok, fs - ls, fe - ls);
+    seg.seq = seqK < 0 ? undefined : numField(r ? r.seq : undefined, seqV, seqK + 4 - ls, seqK - ls, seqE - ls);
+    seg.ack = ackK < 0 ? undefined : numField(r ? r.ack : undefined, ackV, ackK + 4 - ls, ackK - ls, ackE - ls);
+    seg.len = lenK < 0 ? undefined : intField(r ? r.len : undefined, lenV, lenK + 4 - ls, lenK - ls, lenE - ls);
+    seg.win = winK < 0 ? undefined : intField(r ? r.win : undefined, winV, winK + 4 - ls, winK - ls, winE - ls);
+    seg.urg = urgK < 0 ? undefined : intField(r ? r.urg : undefined, urgV, urgK + 4 - ls, urgK - ls, urgE - ls);
+    seg.options = options;
+    seg.label = labelS < 0 ? undefined : { name: this.intern(labelS, labelE, labelH), start: labelS - ls, end: labelE - ls };
+    seg.end = e - ls;
+    this.pos = p;
+    return seg;
+  }
+
+  /** The records a streaming check's segments are read into, one set for the whole document. */
+  private recs: SegRecords | undefined;
+
+  private records(): SegRecords {
+    if (this.recs) return this.recs;
+    const seg: SegmentStmt = {
+      kind: 'segment',
+      line: 0,
+      time: undefined,
+      from: { name: '', start: 0, end: 0 },
+      to: { name: '', start: 0, end: 0 },
+      arrow: '->',
+      arrowTok: { start: 0, end: 0 },
+      flags: 0,
+      flagsTok: { start: 0, end: 0 },
+      tcpdumpFlags: false,
+      seq: undefined,
+      ack: undefined,
+      len: undefined,
+      data: undefined,
+      win: undefined,
+      urg: undefined,
+      options: undefined,
+      label: undefined,
+      end: 0,
+    };
+    const num = (): NumField => ({ sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 });
+    const int = (): IntField => ({ value: 0, valueStart: 0, start: 0, end: 0 });
+    const deliver: DeliverStmt = { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name: '', start: 0, end: 0 } };
+    const time: TimeSpec = { relative: false, seconds: 0, msl: 0, start: 0, end: 0 };
+    return (this.recs = { seg, deliver, time, seq: num(), ack: num(), len: int(), win: int(), urg: int() });
   }
 
   private statement(): Statement | undefined {
@@ -914,39 +1380,63 @@ class Parser {
   /** A flag word (any case) to its bit, without allocating. */
   private flagWord(s: number, e: number): number | undefined {
     if (e - s !== 3) return undefined;
-    if (this.is(s, e, 'ack')) return ACK;
-    if (this.is(s, e, 'syn')) return SYN;
-    if (this.is(s, e, 'fin')) return FIN;
-    if (this.is(s, e, 'psh')) return PSH;
-    if (this.is(s, e, 'rst')) return RST;
-    if (this.is(s, e, 'urg')) return URG;
-    if (this.is(s, e, 'ece')) return ECE;
-    if (this.is(s, e, 'cwr')) return CWR;
+    // Name characters are ASCII: three of them, lowercased, packed into one number.
+    switch (this.packed(s, e)) {
+      case K_ACK:
+        return ACK;
+      case K_SYN:
+        return SYN;
+      case K_FIN:
+        return FIN;
+      case K_PSH:
+        return PSH;
+      case K_RST:
+        return RST;
+      case K_URG:
+        return URG;
+      case K_ECE:
+        return ECE;
+      case K_CWR:
+        return CWR;
+    }
     return undefined;
+  }
+
+  /** The name characters text[s, e) lowercased (| 0x20) and packed 7 bits each: a word compares as one number. */
+  private packed(s: number, e: number): number {
+    const text = this.text;
+    let k = 0;
+    for (let i = s; i < e; i++) k = k * 128 + (text.charCodeAt(i) | 0x20);
+    return k;
   }
 
   /** The field or option name at text[s, e), lowercased; only known keys are returned as constants. */
   private fieldKey(s: number, e: number): string {
-    switch (e - s) {
-      case 2:
-        if (this.is(s, e, 'ts')) return 'ts';
-        break;
-      case 3:
-        if (this.is(s, e, 'seq')) return 'seq';
-        if (this.is(s, e, 'ack')) return 'ack';
-        if (this.is(s, e, 'len')) return 'len';
-        if (this.is(s, e, 'win')) return 'win';
-        if (this.is(s, e, 'urg')) return 'urg';
-        if (this.is(s, e, 'mss')) return 'mss';
-        break;
-      case 4:
-        if (this.is(s, e, 'data')) return 'data';
-        if (this.is(s, e, 'sack')) return 'sack';
-        break;
-      case 6:
-        if (this.is(s, e, 'sackok')) return 'sackok';
-        if (this.is(s, e, 'wscale')) return 'wscale';
-        break;
+    if (e - s >= 2 && e - s <= 6) {
+      switch (this.packed(s, e)) {
+        case K_SEQ:
+          return 'seq';
+        case K_ACK:
+          return 'ack';
+        case K_LEN:
+          return 'len';
+        case K_WIN:
+          return 'win';
+        case K_TS:
+          return 'ts';
+        case K_URG:
+          return 'urg';
+        case K_MSS:
+          return 'mss';
+        case K_DATA:
+          return 'data';
+        case K_SACK:
+          return 'sack';
+        case K_SACKOK:
+          return 'sackok';
+        case K_WSCALE:
+          return 'wscale';
+      }
     }
     return this.text.slice(s, e).toLowerCase();
   }
@@ -1014,11 +1504,11 @@ class Parser {
         const blocks: { left: number; right: number }[] = [];
         while (true) {
           const l = this.readUint();
-          if (!l || this.peek() !== 45) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed SACK blocks: write sack=LEFT-RIGHT[,LEFT-RIGHT...].');
+          if (l < 0 || this.peek() !== 45) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed SACK blocks: write sack=LEFT-RIGHT[,LEFT-RIGHT...].');
           this.pos++;
           const r = this.readUint();
-          if (!r || l.value > MAX_U32 || r.value > MAX_U32) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed SACK blocks: write sack=LEFT-RIGHT[,LEFT-RIGHT...] with 32-bit numbers.');
-          blocks.push({ left: l.value, right: r.value });
+          if (r < 0 || l > MAX_U32 || r > MAX_U32) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed SACK blocks: write sack=LEFT-RIGHT[,LEFT-RIGHT...] with 32-bit numbers.');
+          blocks.push({ left: l, right: r });
           if (this.peek() === 44) {
             this.pos++;
             continue;
@@ -1033,15 +1523,15 @@ class Parser {
         if (optionsOf(seg).ts) throw this.dup(ks, key);
         const v = this.readUint();
         let ecr: number | undefined;
-        if (v && this.peek() === 58) {
+        if (v >= 0 && this.peek() === 58) {
           this.pos++;
           const e = this.readUint();
-          if (!e) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed timestamps: write ts=VAL or ts=VAL:ECR.');
-          ecr = e.value;
+          if (e < 0) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed timestamps: write ts=VAL or ts=VAL:ECR.');
+          ecr = e;
         }
-        if (!v || v.value > MAX_U32 || (ecr ?? 0) > MAX_U32) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed timestamps: write ts=VAL or ts=VAL:ECR (32-bit numbers).');
+        if (v < 0 || v > MAX_U32 || (ecr ?? 0) > MAX_U32) throw this.err('TT102', ks, this.tokenEnd(ks), 'Malformed timestamps: write ts=VAL or ts=VAL:ECR (32-bit numbers).');
         this.requireBoundary(ks, 'timestamps');
-        optionsOf(seg).ts = { val: v.value, ecr, start: this.col(ks), end: this.col(this.pos) };
+        optionsOf(seg).ts = { val: v, ecr, start: this.col(ks), end: this.col(this.pos) };
         return;
       }
       default:
@@ -1065,36 +1555,35 @@ class Parser {
 
   private intField(ks: number, vs: number, key: string, max: number, why: string): IntField {
     const v = this.readUint();
-    if (!v) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: expected a number after ${key}=.`);
+    if (v < 0) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: expected a number after ${key}=.`);
     this.requireBoundary(ks, key);
-    if (v.value > max) throw this.err('TT102', ks, this.pos, `${key}=${v.value} is out of range: at most ${max}${why}.`);
-    return { value: v.value, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
+    if (v > max) throw this.err('TT102', ks, this.pos, `${key}=${v} is out of range: at most ${max}${why}.`);
+    return { value: v, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
   }
 
   private numExpr(ks: number, vs: number, key: string): NumField {
-    const text = this.text;
     if (isNameStart(this.peek())) {
       const ss = this.pos;
-      while (this.pos < this.le && isNameChar(text.charCodeAt(this.pos))) this.pos++;
-      const sym = this.intern(ss, this.pos);
+      const h = this.scanName();
+      const sym = this.intern(ss, this.pos, h);
       let value = 0;
       const c = this.peek();
       if (c === 43 || c === 45) {
         this.pos++;
         const n = this.readUint();
-        if (!n) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: write ${key}=${sym}+1 (a symbol plus or minus a number).`);
-        value = c === 43 ? n.value : -n.value;
-        if (n.value > MAX_U32) throw this.err('TT102', ks, this.pos, `${key}: the offset ${n.value} is larger than 2^32-1.`);
+        if (n < 0) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: write ${key}=${sym}+1 (a symbol plus or minus a number).`);
+        value = c === 43 ? n : -n;
+        if (n > MAX_U32) throw this.err('TT102', ks, this.pos, `${key}: the offset ${n} is larger than 2^32-1.`);
       }
       this.requireBoundary(ks, key);
       this.symbols.add(sym);
       return { sym, value, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
     }
     const n = this.readUint();
-    if (!n) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: expected a number (1000, 0x3e8) or a symbol (x, x+1).`);
+    if (n < 0) throw this.err('TT102', ks, this.tokenEnd(ks), `Malformed ${key}: expected a number (1000, 0x3e8) or a symbol (x, x+1).`);
     this.requireBoundary(ks, key);
-    if (n.value > MAX_U32) throw this.err('TT102', ks, this.pos, `${key}=${n.value} is out of range: sequence numbers are 32-bit (0 to 4294967295).`);
-    return { sym: undefined, value: n.value, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
+    if (n > MAX_U32) throw this.err('TT102', ks, this.pos, `${key}=${n} is out of range: sequence numbers are 32-bit (0 to 4294967295).`);
+    return { sym: undefined, value: n, valueStart: this.col(vs), start: this.col(ks), end: this.col(this.pos) };
   }
 }
 

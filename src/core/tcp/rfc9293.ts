@@ -70,6 +70,15 @@ export interface Ctx {
 }
 
 /** SEG.LEN: the payload plus one for SYN and one for FIN (RFC 9293 3.4). */
+/** 2 ** shift for the shifts RFC 7323 allows (0-14): a table, as `**` is a floating-point power on every ACK. */
+const POW2 = Array.from({ length: 15 }, (_, i) => 2 ** i);
+
+/** A window field scaled by a window-scale shift (RFC 7323 2.2). */
+function scaleWindow(win: number, shift: number | undefined): number {
+  const s = shift ?? 0;
+  return win * (s >= 0 && s <= 14 ? POW2[s] : 2 ** s);
+}
+
 export function segLen(seg: Seg): number {
   return seg.len + (seg.flags & SYN ? 1 : 0) + (seg.flags & FIN ? 1 : 0);
 }
@@ -684,7 +693,7 @@ function checkAck(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
   S.advAt = v;
   if (seg.win !== undefined) {
     S.lastWinSent = seg.win;
-    S.advWin = seg.flags & SYN || !S.scaling ? seg.win : seg.win * 2 ** (S.wscaleSent ?? 0);
+    S.advWin = seg.flags & SYN || !S.scaling ? seg.win : scaleWindow(seg.win, S.wscaleSent);
   }
   S.owedAck = false;
   // Any acknowledgment answers what arrived; a wrong value is diagnosed above, not here again.
@@ -812,7 +821,7 @@ function arrivesSynSent(R: Tcb, seg: Seg, ctx: Ctx): void {
 function takePeerWindow(R: Tcb, seg: Seg, isSyn: boolean): void {
   if (seg.win === undefined) return;
   // RFC 7323: the window in a SYN is never scaled; later ones are, once both SYNs agreed.
-  R.peerWin = isSyn || !R.scaling ? seg.win : seg.win * 2 ** (R.wscaleRcvd ?? 0);
+  R.peerWin = isSyn || !R.scaling ? seg.win : scaleWindow(seg.win, R.wscaleRcvd);
   R.peerWinAck = seg.flags & ACK && seg.ack !== undefined ? seg.ack : R.sndUna;
 }
 
