@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { check, checkIncremental } from '../../src/core';
 import { buildDiagram, buildWithReuse, type DiagramItem, type DiagramModel } from '../../src/core/diagram/model';
-import { lineMap } from '../../src/core/diagram/linemap';
+import { lineMap } from '../../src/core/syntax/lines';
 import { planChunks, widestLabels, type PlannedChunk } from '../../src/client/preview/chunks';
 import { DiagramSession, type SessionSettings } from '../../src/client/preview/session';
 import { applyChunkEdit, diffChunks, layoutToPost } from '../../src/webview/chunkEdit';

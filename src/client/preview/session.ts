@@ -13,7 +13,7 @@
 import { check, checkIncremental } from '../../core/check/checker';
 import type { CheckOptions, CheckResult, Severity } from '../../core/check/types';
 import { buildWithReuse, type DiagramModel, type DiagramPrior, type LineMap } from '../../core/diagram/model';
-import { lineMap, type TextChange } from '../../core/diagram/linemap';
+import { lineMap, type TextChange } from '../../core/syntax/lines';
 import { toMermaid } from '../../core/diagram/mermaid';
 import { RFC_NAMES, SOCKET_NAMES } from '../../core/tcp/states';
 import type { ChunkData, ChunkRef, DiagramCounts, LayoutMessage, ParseProblem, Spacers } from '../../webview/messages';
@@ -88,7 +88,7 @@ export class DiagramSession {
     let result: CheckResult;
     if (last && last.severities === severities) {
       const changed = last.text === this.built?.text ? this.builtChange(text) : lineMap(last.text, text);
-      // With the line count unchanged, lines after `last` are known unchanged (`changedLines`).
+      // With the line count unchanged, lines after `last` are known unchanged (as `changedLines` says).
       result = changed ? checkIncremental(last.result, text, changed.first, options, changed.newTail === changed.oldTail ? changed.last : undefined) : last.result;
     } else result = check(text, options);
     this.checked = { text, result, severities };

@@ -253,40 +253,6 @@ export function checkIncremental(prev: CheckResult, text: string, firstChangedLi
   return c.result();
 }
 
-/**
- * The lines an edit changed, from the texts before and after it: `first` is
- * the first line that differs; `last` (the last changed line of `after`) is
- * given when the edit kept the number of lines. Undefined when the texts are
- * equal. What `checkIncremental` needs when only the texts are at hand.
- */
-export function changedLines(before: string, after: string): { first: number; last: number | undefined } | undefined {
-  if (before === after) return undefined;
-  // Common prefix and suffix, compared in blocks (string equality is a native compare) then by character.
-  const min = Math.min(before.length, after.length);
-  const BLOCK = 4096;
-  let p = 0;
-  while (p + BLOCK <= min && before.slice(p, p + BLOCK) === after.slice(p, p + BLOCK)) p += BLOCK;
-  while (p < min && before.charCodeAt(p) === after.charCodeAt(p)) p++;
-  let q = 0; // length of the common suffix, not overlapping the prefix
-  const maxQ = min - p;
-  while (q + BLOCK <= maxQ && before.slice(before.length - q - BLOCK, before.length - q) === after.slice(after.length - q - BLOCK, after.length - q)) q += BLOCK;
-  while (q < maxQ && before.charCodeAt(before.length - q - 1) === after.charCodeAt(after.length - q - 1)) q++;
-  // A change right after a CR could turn CRLF into something else: start on the line before it.
-  const first = Math.max(0, lineBreaksIn(after, 0, p) - (p > 0 && after.charCodeAt(p - 1) === 13 ? 1 : 0));
-  const breaksBefore = lineBreaksIn(before, p, before.length - q);
-  const breaksAfter = lineBreaksIn(after, p, after.length - q);
-  if (breaksBefore !== breaksAfter) return { first, last: undefined };
-  return { first, last: lineBreaksIn(after, 0, after.length - q) };
-}
-
-/** Line ends (\n, \r\n, lone \r) that end in text[from, to). */
-function lineBreaksIn(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) n++;
-  for (let i = text.indexOf('\r', from); i >= 0 && i < to; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) n++;
-  return n;
-}
-
 /** Index of the first statement on or after `line` (statements are in line order). */
 function firstIndexFrom(stmts: readonly Statement[], line: number): number {
   let lo = 0;

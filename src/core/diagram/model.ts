@@ -22,6 +22,9 @@ import type { SegmentNumbers } from '../check/timeline';
 import { ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, type CallStmt, type SegmentStmt, type Statement, type NumField } from '../syntax/ast';
 import { CLOSED, TIME_WAIT, type State } from '../tcp/states';
 import { utf8Length } from '../syntax/parser';
+import type { LineMap } from '../syntax/lines';
+
+export type { LineMap };
 import { dataPreview } from './escape';
 
 export type EndpointIndex = 0 | 1;
@@ -290,16 +293,6 @@ function problemItem(line: number, ti: number, time: number, states: readonly [S
   return { kind: 'problem', line, timelineIndex: ti, time, states, stateChanges: changes, diagnostics: diags, text };
 }
 
-/**
- * How the lines of an edited text map to the text before the edit: lines
- * before `first` are unchanged, and from `newTail` on (`oldTail` before the
- * edit) every line is unchanged, shifted by `newTail - oldTail`.
- */
-export interface LineMap {
-  first: number;
-  oldTail: number;
-  newTail: number;
-}
 
 /** The model of the text before an edit, for `buildDiagram` to reuse its items. */
 export interface DiagramPrior {

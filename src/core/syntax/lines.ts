@@ -1,8 +1,18 @@
 /**
- * Which lines an edit left as they were: what lets the diagram model and the
- * preview's chunks be rebuilt only where the text changed.
+ * Which lines an edit left as they were: what lets the checker, the diagram
+ * model and the preview's chunks redo only what the edit changed.
  */
-import type { LineMap } from './model';
+
+/**
+ * How the lines of an edited text map to the text before the edit: lines
+ * before `first` are unchanged, and from `newTail` on (`oldTail` before the
+ * edit) every line is unchanged, shifted by `newTail - oldTail`.
+ */
+export interface LineMap {
+  first: number;
+  oldTail: number;
+  newTail: number;
+}
 
 /** Line ends (\n, \r\n, lone \r) that end in text[from, to). */
 function lineBreaksIn(text: string, from: number, to: number): number {
@@ -28,7 +38,7 @@ export interface TextChange extends LineMap {
  * The line map from `before` to `after`: the lines before the first changed
  * character, and the lines wholly inside the unchanged end of the text.
  * Undefined when the texts are equal. `first` and `last` are what
- * `changedLines` (src/core/check/checker.ts) gives.
+ * `changedLines` gives.
  */
 export function lineMap(before: string, after: string): TextChange | undefined {
   if (before === after) return undefined;
@@ -55,4 +65,15 @@ export function lineMap(before: string, after: string): TextChange | undefined {
   const skip = startsLine(after, a) && startsLine(before, b) ? 0 : 1;
   const last = common + lineBreaksIn(after, c, a);
   return { first, oldTail: common + lineBreaksIn(before, c, b) + skip, newTail: last + skip, last };
+}
+
+/**
+ * The lines an edit changed, from the texts before and after it: `first` is
+ * the first line that differs; `last` (the last changed line of `after`) is
+ * given when the edit kept the number of lines. Undefined when the texts are
+ * equal. What `checkIncremental` needs when only the texts are at hand.
+ */
+export function changedLines(before: string, after: string): { first: number; last: number | undefined } | undefined {
+  const m = lineMap(before, after);
+  return m && { first: m.first, last: m.newTail === m.oldTail ? m.last : undefined };
 }
