@@ -51,17 +51,22 @@ export function fnv1a(s: string, h = 0x811c9dc5): number {
   return h >>> 0;
 }
 
-/** What identifies an item regardless of where it is: its kind and its text. */
-function identity(it: DiagramItem): string {
+/**
+ * FNV-1a of what identifies an item regardless of where it is, its kind and
+ * its text (`arrow + from + label` for a segment, `'c' + endpoint + text` for
+ * a call, ...), hashed piece by piece instead of concatenated: this runs for
+ * every item of a long trace.
+ */
+function identityHash(it: DiagramItem): number {
   switch (it.kind) {
     case 'segment':
-      return it.arrow + it.from + it.label;
+      return fnv1a(it.label, fnv1a(String(it.from), fnv1a(it.arrow)));
     case 'call':
-      return 'c' + it.endpoint + it.text;
+      return fnv1a(it.text, fnv1a(String(it.endpoint), fnv1a('c')));
     case 'problem':
-      return 'p' + (it.text ?? '');
+      return fnv1a(it.text ?? '', fnv1a('p'));
     default:
-      return it.kind[0] + it.text;
+      return fnv1a(it.text, fnv1a(it.kind[0]));
   }
 }
 
@@ -123,7 +128,7 @@ export function chunkBoundaries(model: DiagramModel, start = 0, resync?: (bounda
     weight += w;
     text += t;
     const n = k - from + 1;
-    if (n >= CHUNKING.max || (n >= CHUNKING.min && (fnv1a(identity(it)) & CHUNKING.mask) === 0)) {
+    if (n >= CHUNKING.max || (n >= CHUNKING.min && (identityHash(it) & CHUNKING.mask) === 0)) {
       out.push({ from, to: k + 1 });
       if (k + 1 < items.length && resync?.(k + 1)) return out;
       from = k + 1;
