@@ -11,7 +11,7 @@
 import { decodeFrame, newTcpPacket, type SkipReason } from './decode';
 import { CaptureError, CaptureReader, type CaptureFormat, type PacketRecord } from './reader';
 import { ConnectionTracker, type Connection } from './tracker';
-import { summarize, writeTrace, type ConnectionSummary } from './writer';
+import { summarize, writeTrace, writeTraceBytes, type ConnectionSummary } from './writer';
 
 export interface ImportOptions {
   /** The capture's file name, for the header comment of each trace. */
@@ -20,8 +20,17 @@ export interface ImportOptions {
   want?: (id: number) => boolean;
   /** Seconds an ended connection waits for late segments before it is handed on (default 10). */
   linger?: number;
-  /** Called once per connection, in the order connections end (ids give the order they started). */
-  onConnection(summary: ConnectionSummary, text: string | undefined): void;
+  /**
+   * Called once per connection, in the order connections end (ids give the
+   * order they started), with its trace as a string.
+   */
+  onConnection?(summary: ConnectionSummary, text: string | undefined): void;
+  /**
+   * Instead of onConnection: the trace as the UTF-8 bytes a file holds. No
+   * string is built, and the bytes can be written, or handed to another
+   * thread, as they are.
+   */
+  onConnectionBytes?(summary: ConnectionSummary, utf8: Uint8Array | undefined): void;
 }
 
 export interface ImportReport {
@@ -119,11 +128,11 @@ export class CaptureImporter {
   }
 
   private connection(c: Connection): void {
-    const want = this.opts.want ? this.opts.want(c.id) : true;
-    const text = want
-      ? writeTrace(c, { captureName: this.opts.captureName, epochSec: this.sec0, epochNsec: this.nsec0, digits: this.digits })
-      : undefined;
-    this.opts.onConnection(summarize(c), text);
+    const o = this.opts;
+    const want = o.want ? o.want(c.id) : true;
+    const wopts = { captureName: o.captureName, epochSec: this.sec0, epochNsec: this.nsec0, digits: this.digits };
+    if (o.onConnectionBytes) o.onConnectionBytes(summarize(c), want ? writeTraceBytes(c, wopts) : undefined);
+    else o.onConnection?.(summarize(c), want ? writeTrace(c, wopts) : undefined);
   }
 }
 

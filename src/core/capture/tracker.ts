@@ -128,9 +128,16 @@ export class Connection {
   previous: number | undefined;
   /** Frames whose timestamp was earlier than the previous segment's (written at the previous time). */
   timeFixes = 0;
+  /** Handed on by the tracker (its 4-tuple may now belong to a newer connection). */
+  handed = false;
+  /** IPv4: the 4-tuple as the tracker's table keys it (lower endpoint, higher endpoint, hash). */
+  lo = 0;
+  hi = 0;
+  hash = 0;
 
   constructor(
     readonly id: number,
+    /** IPv6: the 4-tuple as a string; '' for IPv4. */
     readonly key: string,
     /** ep[0] sent the first captured segment. */
     readonly ep: [CaptureEndpoint, CaptureEndpoint],
@@ -183,7 +190,9 @@ export interface TrackerOptions {
 }
 
 export class ConnectionTracker {
-  private readonly open = new Map<string, Connection>();
+  /** Open connections by 4-tuple: IPv4 in a hash table of numbers (no key string per packet), IPv6 by a string. */
+  private readonly open4 = new TupleTable();
+  private readonly open6 = new Map<string, Connection>();
   /** Connections that have ended, in the order they ended: handed on after the linger time. */
   private readonly ending: Connection[] = [];
   private endingHead = 0;
@@ -201,19 +210,40 @@ export class ConnectionTracker {
   }
 
   add(p: TcpPacket, time: number, frame: number): void {
-    const key = this.keyOf(p);
-    let c = this.open.get(key);
+    let c: Connection | undefined;
+    let key = '';
+    let lo = 0;
+    let hi = 0;
+    let h = 0;
+    if (p.family === 4) {
+      // Each endpoint as one number (address * 2^16 + port, exact below 2^48), the lower one first.
+      const a = p.src4 * 65536 + p.sport;
+      const b = p.dst4 * 65536 + p.dport;
+      if (a <= b) {
+        lo = a;
+        hi = b;
+        h = tupleHash(p.src4, p.sport, p.dst4, p.dport);
+      } else {
+        lo = b;
+        hi = a;
+        h = tupleHash(p.dst4, p.dport, p.src4, p.sport);
+      }
+      c = this.open4.get(lo, hi, h);
+    } else {
+      key = key6(p);
+      c = this.open6.get(key);
+    }
     let dir = 0;
     if (c) {
       dir = this.dirOf(c, p);
       if (p.flags & SYN && !(p.flags & (ACK | RST)) && this.startsNew(c, dir, p)) {
         this.hand(c);
         const prev = c.id;
-        c = this.create(key, p);
+        c = this.create(p, key, lo, hi, h);
         c.previous = prev;
         dir = 0;
       }
-    } else c = this.create(key, p);
+    } else c = this.create(p, key, lo, hi, h);
     const segs = c.segs;
     let t = time;
     if (segs.length > 0 && t < segs.time[segs.length - 1]) {
@@ -229,9 +259,13 @@ export class ConnectionTracker {
 
   /** The end of the capture: every connection still open is handed on, in the order they started. */
   finish(): void {
-    const rest = [...this.open.values()].sort((a, b) => a.id - b.id);
-    this.open.clear();
-    for (const c of rest) this.opts.onConnection(c);
+    const rest = [...this.open4.values(), ...this.open6.values()].sort((a, b) => a.id - b.id);
+    this.open4.clear();
+    this.open6.clear();
+    for (const c of rest) {
+      c.handed = true;
+      this.opts.onConnection(c);
+    }
     this.ending.length = 0;
     this.endingHead = 0;
   }
@@ -240,7 +274,7 @@ export class ConnectionTracker {
     const q = this.ending;
     while (this.endingHead < q.length) {
       const c = q[this.endingHead];
-      if (this.open.get(c.key) !== c) {
+      if (c.handed) {
         this.endingHead++; // already handed on (its 4-tuple was reused)
         continue;
       }
@@ -255,8 +289,12 @@ export class ConnectionTracker {
     }
   }
 
+  /** Hands on an open connection (once: it leaves the table). */
   private hand(c: Connection): void {
-    if (this.open.get(c.key) === c) this.open.delete(c.key);
+    if (c.handed) return;
+    c.handed = true;
+    if (c.key === '') this.open4.delete(c.lo, c.hi, c.hash);
+    else this.open6.delete(c.key);
     this.opts.onConnection(c);
   }
 
@@ -280,9 +318,14 @@ export class ConnectionTracker {
     return c.highAck[1 - dir] === undefined || c.isn[1 - dir] === undefined;
   }
 
-  private create(key: string, p: TcpPacket): Connection {
+  private create(p: TcpPacket, key: string, lo: number, hi: number, h: number): Connection {
     const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')]);
-    this.open.set(key, c);
+    if (key === '') {
+      c.lo = lo;
+      c.hi = hi;
+      c.hash = h;
+      this.open4.set(lo, hi, h, c);
+    } else this.open6.set(key, c);
     return c;
   }
 
@@ -293,19 +336,106 @@ export class ConnectionTracker {
     // Same port both sides: compare addresses.
     return e.address === addressOf(p, 'src') ? 0 : 1;
   }
+}
 
-  /** The 4-tuple, the same both ways. */
-  private keyOf(p: TcpPacket): string {
-    let a: string;
-    let b: string;
-    if (p.family === 4) {
-      a = `${p.src4}:${p.sport}`;
-      b = `${p.dst4}:${p.dport}`;
-    } else {
-      a = `${hex16(p.bytes, p.src6)}.${p.sport}`;
-      b = `${hex16(p.bytes, p.dst6)}.${p.dport}`;
+/** The IPv6 4-tuple as a string, the same both ways. */
+function key6(p: TcpPacket): string {
+  const a = `${hex16(p.bytes, p.src6)}.${p.sport}`;
+  const b = `${hex16(p.bytes, p.dst6)}.${p.dport}`;
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** A 32-bit hash of an IPv4 4-tuple (lower endpoint first). */
+function tupleHash(a: number, ap: number, b: number, bp: number): number {
+  let h = Math.imul(a | 0, 0x85ebca6b) ^ Math.imul((b | 0) + 0x7f4a7c15, 0xc2b2ae35) ^ Math.imul((ap << 16) | bp, 0x27d4eb2f);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h;
+}
+
+/**
+ * Open IPv4 connections by their two endpoint numbers: open addressing with
+ * linear probing, deletion by backward shift (no tombstones), so that a
+ * lookup per packet allocates nothing.
+ */
+class TupleTable {
+  private mask = 63;
+  private size = 0;
+  private lo = new Float64Array(64);
+  private hi = new Float64Array(64);
+  private hash = new Int32Array(64);
+  private slot: (Connection | undefined)[] = new Array<Connection | undefined>(64).fill(undefined);
+
+  get(lo: number, hi: number, h: number): Connection | undefined {
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const c = this.slot[i];
+      if (c === undefined) return undefined;
+      if (this.lo[i] === lo && this.hi[i] === hi) return c;
     }
-    return a < b ? `${a}|${b}` : `${b}|${a}`;
+  }
+
+  set(lo: number, hi: number, h: number, c: Connection): void {
+    if ((this.size + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
+    const mask = this.mask;
+    let i = h & mask;
+    for (; this.slot[i] !== undefined; i = (i + 1) & mask) {
+      if (this.lo[i] === lo && this.hi[i] === hi) {
+        this.slot[i] = c;
+        return;
+      }
+    }
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+    this.hash[i] = h;
+    this.slot[i] = c;
+    this.size++;
+  }
+
+  delete(lo: number, hi: number, h: number): void {
+    const mask = this.mask;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      if (this.slot[i] === undefined) return;
+      if (this.lo[i] === lo && this.hi[i] === hi) break;
+    }
+    this.size--;
+    // Backward shift: move up every later entry of the run whose home is not between the hole and it.
+    for (let j = (i + 1) & mask; this.slot[j] !== undefined; j = (j + 1) & mask) {
+      const home = this.hash[j] & mask;
+      const between = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (between) continue;
+      this.lo[i] = this.lo[j];
+      this.hi[i] = this.hi[j];
+      this.hash[i] = this.hash[j];
+      this.slot[i] = this.slot[j];
+      i = j;
+    }
+    this.slot[i] = undefined;
+  }
+
+  values(): Connection[] {
+    return this.slot.filter((c): c is Connection => c !== undefined);
+  }
+
+  clear(): void {
+    this.slot.fill(undefined);
+    this.size = 0;
+  }
+
+  private resize(cap: number): void {
+    const { lo, hi, hash, slot } = this;
+    this.mask = cap - 1;
+    this.lo = new Float64Array(cap);
+    this.hi = new Float64Array(cap);
+    this.hash = new Int32Array(cap);
+    this.slot = new Array<Connection | undefined>(cap).fill(undefined);
+    this.size = 0;
+    for (let i = 0; i < slot.length; i++) {
+      const c = slot[i];
+      if (c !== undefined) this.set(lo[i], hi[i], hash[i], c);
+    }
   }
 }
 
