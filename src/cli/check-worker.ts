@@ -1,0 +1,26 @@
+/**
+ * The worker thread of `tcptrace-cli import` (see check-pool.ts): checks the
+ * batches of traces the main thread sends and answers with the counts of
+ * diagnostics by severity. A batch the main thread has taken back (its claim
+ * slot no longer says it waits) is skipped.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { checkBytes, type BatchMessage, type ResultMessage, type WorkerSetup } from './check-pool';
+
+const { claims, results } = workerData as WorkerSetup;
+
+parentPort!.on('message', (m: BatchMessage) => {
+  if (Atomics.compareExchange(claims, m.seq % claims.length, m.seq + 1, -(m.seq + 1)) !== m.seq + 1) return;
+  let answer: ResultMessage;
+  try {
+    const counts: number[] = [];
+    for (const bytes of m.items) {
+      const c = checkBytes(bytes);
+      counts.push(c.error, c.warning, c.information, c.hint);
+    }
+    answer = { seq: m.seq, counts };
+  } catch (e) {
+    answer = { seq: m.seq, error: e instanceof Error ? e.message : String(e) };
+  }
+  results.postMessage(answer);
+});
