@@ -120,8 +120,8 @@ export class WorkerChecker implements TraceChecker {
     const setup: WorkerSetup = { claims: this.claims, results: port2 };
     // TypeScript source (tests run from src/): load it through tsx, which they run under.
     this.worker = script.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script)});`, { eval: true, workerData: setup, transferList: [port2] })
-      : new Worker(script, { workerData: setup, transferList: [port2] });
+      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script)});`, { eval: true, workerData: setup, transferList: [port2], execArgv: [] })
+      : new Worker(script, { workerData: setup, transferList: [port2], execArgv: [] });
     this.worker.on('error', (e) => this.fail(e instanceof Error ? e.message : String(e)));
     this.worker.on('exit', (code) => {
       if (!this.closed) this.fail(`it exited with code ${code}`);
