@@ -131,8 +131,16 @@ export class CaptureImporter {
     const o = this.opts;
     const want = o.want ? o.want(c.id) : true;
     const wopts = { captureName: o.captureName, epochSec: this.sec0, epochNsec: this.nsec0, digits: this.digits };
-    if (o.onConnectionBytes) o.onConnectionBytes(summarize(c), want ? writeTraceBytes(c, wopts) : undefined);
-    else o.onConnection?.(summarize(c), want ? writeTrace(c, wopts) : undefined);
+    const summary = summarize(c);
+    if (o.onConnectionBytes) {
+      const bytes = want ? writeTraceBytes(c, wopts) : undefined;
+      this.tracker.release(c);
+      o.onConnectionBytes(summary, bytes);
+    } else {
+      const text = want ? writeTrace(c, wopts) : undefined;
+      this.tracker.release(c);
+      o.onConnection?.(summary, text);
+    }
   }
 }
 

@@ -106,8 +106,11 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     new MaxTree(list[1].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
   ];
 
-  /** First segment of side y after index i (its position in list[y]). */
-  const after = (y: number, i: number): number => lowerBound(list[y], i + 1);
+  /**
+   * First segment of side y after index i (its position in list[y]): the
+   * segments up to i are at[i] + 1 of i's side and the rest of the other's.
+   */
+  const after = (y: number, i: number): number => (y === s.dir[i] ? at[i] + 1 : i - at[i]);
 
   /** The first segment of the receiver that acknowledges segment i, or -1. */
   const acknowledger = (i: number): number => {

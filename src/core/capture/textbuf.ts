@@ -85,13 +85,15 @@ export class ByteSink {
     this.len = p;
   }
 
-  /** A non-negative integer in decimal, as String(v) writes it. */
+  /** A number as String(v) writes it. */
   num(v: number): void {
-    if (!(v >= 0 && v <= 0xffffffff && Math.floor(v) === v)) {
-      this.str(String(v));
-      return;
-    }
-    this.room(10);
+    if (v >= 0 && v <= 0xffffffff && Math.floor(v) === v) this.u32(v);
+    else this.str(String(v));
+  }
+
+  /** An integer from 0 to 2^32 - 1 (the caller knows: a value from a Uint32Array or smaller) in decimal. */
+  u32(v: number): void {
+    if (this.len + 10 > this.buf.length) this.room(10);
     const buf = this.buf;
     if (v < 10) {
       buf[this.len++] = 48 + v;

@@ -99,6 +99,12 @@ export class SegmentTable {
     this.tsOk = g(this.tsOk, Uint8Array);
   }
 
+  /** Empties the table for another connection, keeping its arrays. */
+  reset(): void {
+    this.length = 0;
+    this.extra.clear();
+  }
+
   /** Sequence space the segment occupies: payload, plus one each for SYN and FIN. */
   occupies(i: number): number {
     const f = this.flags[i];
@@ -107,7 +113,6 @@ export class SegmentTable {
 }
 
 export class Connection {
-  readonly segs = new SegmentTable();
   /** Bytes of payload each way. */
   readonly bytes: [number, number] = [0, 0];
   /** ISN of each side, from its SYN or SYN,ACK. */
@@ -141,6 +146,7 @@ export class Connection {
     readonly key: string,
     /** ep[0] sent the first captured segment. */
     readonly ep: [CaptureEndpoint, CaptureEndpoint],
+    readonly segs = new SegmentTable(),
   ) {}
 
   get packets(): number {
@@ -195,6 +201,8 @@ export class ConnectionTracker {
   private readonly open6 = new Map<string, Connection>();
   /** Connections that have ended, in the order they ended: handed on after the linger time. */
   private readonly ending: Connection[] = [];
+  /** Segment tables given back by `release`, for new connections (growing and zeroing arrays costs). */
+  private readonly spare: SegmentTable[] = [];
   private endingHead = 0;
   private nextId = 1;
   private readonly linger: number;
@@ -255,6 +263,17 @@ export class ConnectionTracker {
     c.observe(dir, p, t);
     if (!wasEnded && c.ended) this.ending.push(c);
     this.expire(time);
+  }
+
+  /**
+   * Gives a handed-on connection's segment table back for reuse: the caller
+   * is done with `c` (its segments are gone after this).
+   */
+  release(c: Connection): void {
+    if (this.spare.length < MAX_SPARE && c.segs.time.length <= MAX_SPARE_SEGMENTS) {
+      c.segs.reset();
+      this.spare.push(c.segs);
+    }
   }
 
   /** The end of the capture: every connection still open is handed on, in the order they started. */
@@ -319,7 +338,7 @@ export class ConnectionTracker {
   }
 
   private create(p: TcpPacket, key: string, lo: number, hi: number, h: number): Connection {
-    const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')]);
+    const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')], this.spare.pop());
     if (key === '') {
       c.lo = lo;
       c.hi = hi;
@@ -337,6 +356,10 @@ export class ConnectionTracker {
     return e.address === addressOf(p, 'src') ? 0 : 1;
   }
 }
+
+/** Spare segment tables kept at most, and the largest kept (in segments): memory stays small. */
+const MAX_SPARE = 64;
+const MAX_SPARE_SEGMENTS = 1 << 16;
 
 /** The IPv6 4-tuple as a string, the same both ways. */
 function key6(p: TcpPacket): string {

@@ -340,7 +340,7 @@ function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions): void {
     if (moved[i] < 0) segmentLine(sink, s, i, names, pre, digits, p < 0 ? 1 : p === i ? 0 : 2);
     for (let j = head[i]; j >= 0; j = next[j]) {
       sink.bytes(B_DELIVER);
-      sink.num(frame[j]);
+      sink.u32(frame[j]);
       sink.byte(NL);
     }
   }
@@ -366,56 +366,56 @@ function segmentLine(sink: ByteSink, s: SegmentTable, i: number, names: [string,
   }
   sink.bytes(pre.by[d][arrow]);
   sink.bytes(FLAGS_SEQ[f]);
-  sink.num(s.seq[i]);
+  sink.u32(s.seq[i]);
   if (f & ACK) {
     sink.bytes(B_ACK);
-    sink.num(s.ack[i]);
+    sink.u32(s.ack[i]);
   }
   const len = s.len[i];
   if (len > 0) {
     sink.bytes(B_LEN);
-    sink.num(len);
+    sink.u32(len);
   }
   sink.bytes(B_WIN);
-  sink.num(s.win[i]);
+  sink.u32(s.win[i]);
   if (f & URG) {
     sink.bytes(B_URG);
-    sink.num(s.urg[i]);
+    sink.u32(s.urg[i]);
   }
   const e = s.extra.size > 0 ? s.extra.get(i) : undefined;
   if (e) {
     if (e.mss >= 0) {
       sink.bytes(B_MSS);
-      sink.num(e.mss);
+      sink.u32(e.mss);
     }
     if (e.wscale >= 0) {
       sink.bytes(B_WSCALE);
-      sink.num(e.wscale);
+      sink.u32(e.wscale);
     }
     if (e.sackOk) sink.bytes(B_SACKOK);
     if (e.tsVal >= 0) {
       sink.bytes(B_TS);
-      sink.num(e.tsVal);
+      sink.u32(e.tsVal);
       sink.byte(58); // ':'
-      sink.num(e.tsEcr);
+      sink.u32(e.tsEcr);
     }
     if (e.sack) {
       sink.bytes(B_SACK);
       for (let b = 0; b < e.sack.length; b += 2) {
         if (b > 0) sink.byte(44); // ','
-        sink.num(e.sack[b]);
+        sink.u32(e.sack[b]);
         sink.byte(45); // '-'
-        sink.num(e.sack[b + 1]);
+        sink.u32(e.sack[b + 1]);
       }
     }
   }
   if (arrow === 2) {
     sink.bytes(B_AS);
-    sink.num(s.frame[i]);
+    sink.u32(s.frame[i]);
   }
   if (movedNote === undefined) {
     sink.bytes(B_FRAME_NOTE);
-    sink.num(s.frame[i]);
+    sink.u32(s.frame[i]);
   } else {
     sink.bytes(B_NOTE);
     sink.str(movedNote);
