@@ -91,6 +91,9 @@ export class InThreadChecker implements TraceChecker {
   close(): void {}
 }
 
+/** The batch number of the last message of an import: the worker answers at once (with no counts). */
+export const LAST = -1;
+
 /** The worker's messages. */
 export interface BatchMessage {
   seq: number;
@@ -106,8 +109,17 @@ export interface WorkerSetup {
 /** Batches the worker has and has not answered for may hold this many bytes; beyond, the main thread checks. */
 export const MAX_BACKLOG = 4 << 20;
 /** Traces are sent in batches of about this many bytes (one message per trace would cost more than small traces). */
-const BATCH_BYTES = 64 << 10;
+export const BATCH_BYTES = 64 << 10;
 const SLOTS = 1024;
+
+export interface WorkerCheckerOptions {
+  /** The worker's script: a .js file, or .ts loaded through tsx (default: defaultWorkerScript()). */
+  script?: string;
+  batchBytes?: number;
+  maxBacklog?: number;
+  /** Take back at the end what the worker has not started (default true; tests turn it off to make the worker do everything). */
+  takeBack?: boolean;
+}
 
 interface Batch {
   seq: number;
@@ -138,14 +150,30 @@ export class WorkerChecker implements TraceChecker {
   private closed = false;
   /** Wakes finish() when a result arrives or the worker dies. */
   private wake: (() => void) | undefined;
+  private readonly batchBytes: number;
+  private readonly maxBacklog: number;
+  private readonly takeBack: boolean;
+  /** The most bytes the worker had at once (the bound on memory: at most maxBacklog + one batch). */
+  peakBacklog = 0;
+  /** Batches sent to the worker, and those the main thread checked itself (because the worker was behind, or at the end). */
+  sent = 0;
+  checkedHere = 0;
 
-  constructor(script: string) {
+  constructor(script: string, opts: WorkerCheckerOptions = {}) {
+    this.batchBytes = opts.batchBytes ?? BATCH_BYTES;
+    this.maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
+    this.takeBack = opts.takeBack ?? true;
     const { port1, port2 } = new MessageChannel();
     this.results = port1;
     const setup: WorkerSetup = { claims: this.claims, results: port2 };
     // TypeScript source (tests run from src/): load it through tsx, which they run under.
     this.worker = script.endsWith('.ts')
-      ? new Worker(`require('tsx/cjs'); require(${JSON.stringify(script)});`, { eval: true, workerData: setup, transferList: [port2], execArgv: [] })
+      ? new Worker(`require(require('node:module').createRequire(${JSON.stringify(script)}).resolve('tsx/cjs')); require(${JSON.stringify(script)});`, {
+          eval: true,
+          workerData: setup,
+          transferList: [port2],
+          execArgv: [],
+        })
       : new Worker(script, { workerData: setup, transferList: [port2], execArgv: [] });
     this.worker.on('error', (e) => this.fail(e instanceof Error ? e.message : String(e)));
     this.worker.on('exit', (code) => {
@@ -159,7 +187,7 @@ export class WorkerChecker implements TraceChecker {
     b.items.push(bytes);
     b.done.push(done);
     b.bytes += bytes.length;
-    if (b.bytes >= BATCH_BYTES) {
+    if (b.bytes >= this.batchBytes) {
       this.batch = undefined;
       this.send(b);
     }
@@ -168,7 +196,7 @@ export class WorkerChecker implements TraceChecker {
   private send(b: Batch): void {
     this.poll();
     const seq = this.nextSeq;
-    const behind = this.pending.size > 0 && this.backlog + b.bytes > MAX_BACKLOG;
+    const behind = this.pending.size > 0 && this.backlog + b.bytes > this.maxBacklog;
     if (this.dead || behind || this.pending.has(seq - SLOTS)) {
       this.runHere(b);
       return;
@@ -178,11 +206,14 @@ export class WorkerChecker implements TraceChecker {
     Atomics.store(this.claims, seq % SLOTS, seq + 1);
     this.pending.set(seq, b);
     this.backlog += b.bytes;
+    if (this.backlog > this.peakBacklog) this.peakBacklog = this.backlog;
+    this.sent++;
     const msg: BatchMessage = { seq, items: b.items };
     this.worker.postMessage(msg);
   }
 
   private runHere(b: Batch): void {
+    this.checkedHere++;
     for (let i = 0; i < b.items.length; i++) b.done[i](checkBytes(b.items[i]));
   }
 
@@ -215,12 +246,14 @@ export class WorkerChecker implements TraceChecker {
   async finish(): Promise<void> {
     // The last, partial batch is the newest: nobody has it yet.
     if (this.batch) {
-      this.runHere(this.batch);
+      const b = this.batch;
       this.batch = undefined;
+      if (this.takeBack) this.runHere(b);
+      else this.send(b);
     }
     this.poll();
     // Take back, newest first, what the worker has not started.
-    for (const seq of [...this.pending.keys()].sort((a, b) => b - a)) {
+    for (const seq of this.takeBack ? [...this.pending.keys()].sort((a, b) => b - a) : []) {
       if (Atomics.compareExchange(this.claims, seq % SLOTS, seq + 1, -(seq + 1)) !== seq + 1) continue;
       const b = this.pending.get(seq)!;
       this.pending.delete(seq);
@@ -228,18 +261,23 @@ export class WorkerChecker implements TraceChecker {
       this.runHere(b);
       this.poll();
     }
-    // Wait for the batches the worker is on: from here on results come as events.
-    if (this.pending.size > 0 && !this.dead) {
+    // Wait for the batches the worker is on, then for its answer to a last, empty batch: it comes after
+    // every other answer, and tells that the worker is still alive. From here on results come as events.
+    if (!this.dead) {
       let thrown: { e: unknown } | undefined;
+      let last = false;
       this.results.on('message', (m: ResultMessage) => {
         try {
-          this.answer(m);
+          if (m.seq === LAST) last = true;
+          else this.answer(m);
         } catch (e) {
           thrown ??= { e };
         }
         this.wake?.();
       });
-      while (this.pending.size > 0 && !this.dead && !thrown) await new Promise<void>((resolve) => (this.wake = resolve));
+      const ping: BatchMessage = { seq: LAST, items: [] };
+      this.worker.postMessage(ping);
+      while (!last && !this.dead && !thrown) await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
       if (thrown) throw thrown.e;
     }
@@ -261,7 +299,8 @@ export class WorkerChecker implements TraceChecker {
 }
 
 /** A checker on a worker thread, or undefined when no worker script is found (then check in this thread). */
-export function startWorkerChecker(script = defaultWorkerScript()): WorkerChecker | undefined {
+export function startWorkerChecker(opts: WorkerCheckerOptions = {}): WorkerChecker | undefined {
+  const script = opts.script ?? defaultWorkerScript();
   if (script === undefined) return undefined;
-  return new WorkerChecker(script);
+  return new WorkerChecker(script, opts);
 }

@@ -5,11 +5,15 @@
  * slot no longer says it waits) is skipped.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { checkBytes, type BatchMessage, type ResultMessage, type WorkerSetup } from './check-pool';
+import { LAST, checkBytes, type BatchMessage, type ResultMessage, type WorkerSetup } from './check-pool';
 
 const { claims, results } = workerData as WorkerSetup;
 
 parentPort!.on('message', (m: BatchMessage) => {
+  if (m.seq === LAST) {
+    results.postMessage({ seq: LAST, counts: [] } satisfies ResultMessage);
+    return;
+  }
   if (Atomics.compareExchange(claims, m.seq % claims.length, m.seq + 1, -(m.seq + 1)) !== m.seq + 1) return;
   let answer: ResultMessage;
   try {

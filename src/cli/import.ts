@@ -14,7 +14,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LINK_TYPE_NAMES, importCapture, type ConnectionSummary, type ImportReport } from '../core/capture';
-import { InThreadChecker, startWorkerChecker, type Counts, type TraceChecker } from './check-pool';
+import { InThreadChecker, startWorkerChecker, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
 
 export interface ImportIo {
   out(s: string): void;
@@ -90,8 +90,8 @@ export interface ImportRunOptions {
    * in the environment does the same.
    */
   worker?: 'auto' | 'always' | 'never';
-  /** The worker's script (default: check-worker.js next to the CLI's bundle). */
-  workerScript?: string;
+  /** The worker's script and batching (defaults: check-worker.js next to the CLI's bundle; see check-pool.ts). */
+  workerOptions?: WorkerCheckerOptions;
 }
 
 /** Captures at least this large are checked on a worker thread (about 70 ms of work in the main thread alone). */
@@ -204,7 +204,7 @@ function chooseChecker(a: ImportArgs, fd: number, opts: ImportRunOptions): Trace
       use = false;
     }
   }
-  return (use && startWorkerChecker(opts.workerScript)) || new InThreadChecker();
+  return (use && startWorkerChecker(opts.workerOptions)) || new InThreadChecker();
 }
 
 function ioText(file: string, e: unknown): string {
