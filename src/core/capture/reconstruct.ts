@@ -99,8 +99,9 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
       }
       if (uend[i] > maxEnd[d]) maxEnd[d] = uend[i];
     }
-    if (usack.has(i)) sacks[d].push(i);
   }
+  // usack holds the segments with SACK blocks in capture order.
+  for (const i of usack.keys()) sacks[s.dir[i]].push(i);
   const ackTree: [MaxTree, MaxTree] = [
     new MaxTree(list[0].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
     new MaxTree(list[1].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
@@ -335,6 +336,11 @@ function unwrap(s: SegmentTable): { useq: Float64Array; uack: Float64Array; usac
     }
     return u;
   };
+  // The segments with SACK blocks, in capture order (a lookup per segment would cost more).
+  const withSack: number[] = [];
+  for (const [i, e] of s.extra) if (e.sack) withSack.push(i);
+  withSack.sort((a, b) => a - b);
+  let next = 0;
   for (let i = 0; i < n; i++) {
     const d = s.dir[i];
     const f = s.flags[i];
@@ -342,10 +348,11 @@ function unwrap(s: SegmentTable): { useq: Float64Array; uack: Float64Array; usac
     const keep = !(f & RST);
     useq[i] = un(d, s.seq[i], keep);
     uack[i] = f & ACK ? un(1 - d, s.ack[i], keep) : NaN;
-    const e = s.extra.get(i);
-    if (e?.sack) {
+    if (next < withSack.length && withSack[next] === i) {
+      next++;
+      const e = s.extra.get(i)!;
       const out: number[] = [];
-      for (const v of e.sack) out.push(un(1 - d, v, false));
+      for (const v of e.sack!) out.push(un(1 - d, v, false));
       usack.set(i, out);
     }
   }

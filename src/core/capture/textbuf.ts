@@ -94,43 +94,61 @@ export class ByteSink {
   /** An integer from 0 to 2^32 - 1 (the caller knows: a value from a Uint32Array or smaller) in decimal. */
   u32(v: number): void {
     if (this.len + 10 > this.buf.length) this.room(10);
+    // One split in floating point; below 100000 everything is int32 arithmetic (divisions by constants are multiplications).
+    if (v >= 100000) {
+      const hi = Math.floor(v / 100000);
+      this.small(hi);
+      this.pad5(v - hi * 100000);
+    } else this.small(v);
+  }
+
+  /** 0 to 99999, without leading zeros (room already made). */
+  private small(v: number): void {
+    v |= 0;
     const buf = this.buf;
-    if (v < 10) {
-      buf[this.len++] = 48 + v;
-      return;
+    let p = this.len;
+    if (v < 1000) {
+      if (v >= 100) {
+        const k = 3 * v;
+        buf[p] = D3[k];
+        buf[p + 1] = D3[k + 1];
+        buf[p + 2] = D3[k + 2];
+        p += 3;
+      } else if (v >= 10) {
+        const k = 3 * v;
+        buf[p] = D3[k + 1];
+        buf[p + 1] = D3[k + 2];
+        p += 2;
+      } else buf[p++] = 48 + v;
+    } else {
+      const a = (v / 1000) | 0;
+      const k = 3 * (v - a * 1000);
+      if (a >= 10) {
+        buf[p] = D3[3 * a + 1];
+        buf[p + 1] = D3[3 * a + 2];
+        p += 2;
+      } else buf[p++] = 48 + a;
+      buf[p] = D3[k];
+      buf[p + 1] = D3[k + 1];
+      buf[p + 2] = D3[k + 2];
+      p += 3;
     }
-    let n: number;
-    if (v < 100) n = 2;
-    else if (v < 1000) n = 3;
-    else if (v < 10000) n = 4;
-    else if (v < 100000) n = 5;
-    else if (v < 1000000) n = 6;
-    else if (v < 10000000) n = 7;
-    else if (v < 100000000) n = 8;
-    else if (v < 1000000000) n = 9;
-    else n = 10;
-    let p = this.len + n;
     this.len = p;
-    while (v >= 1000) {
-      const q = (v / 1000) >>> 0;
-      const r = 3 * (v - q * 1000);
-      p -= 3;
-      buf[p] = D3[r];
-      buf[p + 1] = D3[r + 1];
-      buf[p + 2] = D3[r + 2];
-      v = q;
-    }
-    // 1 to 3 leading digits.
-    if (v >= 100) {
-      p -= 3;
-      buf[p] = D3[3 * v];
-      buf[p + 1] = D3[3 * v + 1];
-      buf[p + 2] = D3[3 * v + 2];
-    } else if (v >= 10) {
-      p -= 2;
-      buf[p] = D3[3 * v + 1];
-      buf[p + 1] = D3[3 * v + 2];
-    } else buf[p - 1] = 48 + v;
+  }
+
+  /** 0 to 99999 as exactly five digits (room already made). */
+  private pad5(v: number): void {
+    v |= 0;
+    const buf = this.buf;
+    const p = this.len;
+    const a = (v / 1000) | 0;
+    const k = 3 * (v - a * 1000);
+    buf[p] = D3[3 * a + 1];
+    buf[p + 1] = D3[3 * a + 2];
+    buf[p + 2] = D3[k];
+    buf[p + 3] = D3[k + 1];
+    buf[p + 4] = D3[k + 2];
+    this.len = p + 5;
   }
 
   /**

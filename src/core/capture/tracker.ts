@@ -46,6 +46,8 @@ export class SegmentTable {
   tsv = new Uint32Array(16);
   tse = new Uint32Array(16);
   tsOk = new Uint8Array(16);
+  /** 1 where `extra` has an entry (cheaper to test than the map). */
+  hasExtra = new Uint8Array(16);
   /** SYN options and SACK blocks, by segment index. */
   extra = new Map<number, SegmentExtra>();
 
@@ -64,7 +66,9 @@ export class SegmentTable {
     this.tsv[i] = p.tsVal >= 0 ? p.tsVal : 0;
     this.tse[i] = p.tsVal >= 0 ? p.tsEcr : 0;
     this.tsOk[i] = p.tsVal >= 0 ? 1 : 0;
+    this.hasExtra[i] = 0;
     if (p.flags & SYN || p.sack.length > 0) {
+      this.hasExtra[i] = 1;
       this.extra.set(i, {
         mss: p.flags & SYN ? p.mss : -1,
         wscale: p.flags & SYN ? p.wscale : -1,
@@ -97,6 +101,7 @@ export class SegmentTable {
     this.tsv = g(this.tsv, Uint32Array);
     this.tse = g(this.tse, Uint32Array);
     this.tsOk = g(this.tsOk, Uint8Array);
+    this.hasExtra = g(this.hasExtra, Uint8Array);
   }
 
   /** Empties the table for another connection, keeping its arrays. */

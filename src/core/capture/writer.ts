@@ -382,7 +382,7 @@ function segmentLine(sink: ByteSink, s: SegmentTable, i: number, names: [string,
     sink.bytes(B_URG);
     sink.u32(s.urg[i]);
   }
-  const e = s.extra.size > 0 ? s.extra.get(i) : undefined;
+  const e = s.hasExtra[i] ? s.extra.get(i) : undefined;
   if (e) {
     if (e.mss >= 0) {
       sink.bytes(B_MSS);
