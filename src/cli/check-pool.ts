@@ -5,14 +5,14 @@
  * (dist/check-worker.js) checks them, and wall time approaches the larger of
  * the two instead of their sum.
  *
- * Traces go to the worker in batches (UTF-8 bytes, copied: the main thread
- * keeps its own). Memory stays bounded: when the batches the worker has not
- * finished hold more than MAX_BACKLOG bytes, the main thread checks the next
- * batch itself instead of queuing it, which also shares the checking between
- * both threads when checking is the slower side. At the end the main thread
- * takes back, newest first, the batches the worker has not started (each
- * batch is claimed by whoever sets its slot in a shared array first), so
- * neither thread idles while the other has work.
+ * Traces go to the worker in batches, through a ring of shared memory of
+ * MAX_BACKLOG bytes. Memory stays bounded: when the ring is full (the worker
+ * is behind), the main thread checks the next trace itself instead of
+ * queuing it, which also shares the checking between both threads when
+ * checking is the slower side. At the end the main thread takes back, newest
+ * first, the batches the worker has not started (each batch is claimed by
+ * whoever sets its slot in a shared array first), so neither thread idles
+ * while the other has work.
  *
  * Nothing blocks the main thread: results are picked up with
  * receiveMessageOnPort as batches are submitted, and awaited at the end. A
@@ -94,19 +94,25 @@ export class InThreadChecker implements TraceChecker {
 /** The batch number of the last message of an import: the worker answers at once (with no counts). */
 export const LAST = -1;
 
-/** The worker's messages. */
+/** A batch for the worker: its traces lie one after another in the shared ring, from `start`. */
 export interface BatchMessage {
   seq: number;
-  items: Uint8Array[];
+  start: number;
+  lens: number[];
 }
 export type ResultMessage = { seq: number; counts: number[] } | { seq: number; error: string };
 export interface WorkerSetup {
+  /** The traces the worker has to check (written by the main thread, read by whoever checks them). */
+  ring: SharedArrayBuffer;
   /** Per slot (seq % length): seq + 1 while the batch waits, -(seq + 1) once someone took it. */
   claims: Int32Array;
   results: MessagePort;
 }
 
-/** Batches the worker has and has not answered for may hold this many bytes; beyond, the main thread checks. */
+/**
+ * Bytes of traces waiting for the worker or being checked by it, at most:
+ * the size of the shared ring. When it is full the main thread checks.
+ */
 export const MAX_BACKLOG = 4 << 20;
 /** Traces are sent in batches of about this many bytes (one message per trace would cost more than small traces). */
 export const BATCH_BYTES = 64 << 10;
@@ -116,6 +122,7 @@ export interface WorkerCheckerOptions {
   /** The worker's script: a .js file, or .ts loaded through tsx (default: defaultWorkerScript()). */
   script?: string;
   batchBytes?: number;
+  /** The size of the shared ring (default MAX_BACKLOG). */
   maxBacklog?: number;
   /** Take back at the end what the worker has not started (default true; tests turn it off to make the worker do everything). */
   takeBack?: boolean;
@@ -123,9 +130,11 @@ export interface WorkerCheckerOptions {
 
 interface Batch {
   seq: number;
-  items: Uint8Array[];
+  /** Its bytes in the ring: [start, end), the traces one after another. */
+  start: number;
+  end: number;
+  lens: number[];
   done: ((counts: Counts) => void)[];
-  bytes: number;
 }
 
 /** The bundled worker next to this file (dist/check-worker.js), or, run from source (tests), its TypeScript. */
@@ -137,35 +146,60 @@ export function defaultWorkerScript(): string | undefined {
   return undefined;
 }
 
+/** Checks the traces of a batch, reading them from the ring; the counts, four per trace. */
+export function checkBatch(ring: Uint8Array, start: number, lens: readonly number[]): number[] {
+  const counts: number[] = [];
+  let at = start;
+  for (const n of lens) {
+    const c = checkBytes(ring.subarray(at, at + n));
+    counts.push(c.error, c.warning, c.information, c.hint);
+    at += n;
+  }
+  return counts;
+}
+
+/**
+ * Traces go through a ring of shared memory: the main thread copies each
+ * one in (the only copy: no message carries trace bytes), the worker
+ * decodes it from there. Space is taken in order and given back as the
+ * worker answers, oldest first; a batch is contiguous, so a trace that does
+ * not fit before the end of the ring closes the batch and starts the next at
+ * the beginning.
+ */
 export class WorkerChecker implements TraceChecker {
   failure: string | undefined;
   private readonly worker: Worker;
   private readonly results: MessagePort;
+  private readonly ring: Uint8Array;
   private readonly claims = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+  /** Batches sent and not answered for, oldest first. */
   private readonly pending = new Map<number, Batch>();
+  /** The batch being filled (not sent yet). */
+  private batch: Batch | undefined;
+  /** Where the next trace goes in the ring. */
+  private head = 0;
   private backlog = 0;
   private nextSeq = 0;
-  private batch: Batch | undefined;
   private dead = false;
   private closed = false;
   /** Wakes finish() when a result arrives or the worker dies. */
   private wake: (() => void) | undefined;
   private readonly batchBytes: number;
-  private readonly maxBacklog: number;
   private readonly takeBack: boolean;
-  /** The most bytes the worker had at once (the bound on memory: at most maxBacklog + one batch). */
+  /** The most bytes in the ring at once (at most its size). */
   peakBacklog = 0;
-  /** Batches sent to the worker, and those the main thread checked itself (because the worker was behind, or at the end). */
+  /** Batches sent to the worker; batches and traces the main thread checked itself (the worker was behind, or at the end). */
   sent = 0;
   checkedHere = 0;
 
   constructor(script: string, opts: WorkerCheckerOptions = {}) {
     this.batchBytes = opts.batchBytes ?? BATCH_BYTES;
-    this.maxBacklog = opts.maxBacklog ?? MAX_BACKLOG;
     this.takeBack = opts.takeBack ?? true;
+    const ring = new SharedArrayBuffer(opts.maxBacklog ?? MAX_BACKLOG);
+    this.ring = new Uint8Array(ring);
     const { port1, port2 } = new MessageChannel();
     this.results = port1;
-    const setup: WorkerSetup = { claims: this.claims, results: port2 };
+    const setup: WorkerSetup = { ring, claims: this.claims, results: port2 };
     // TypeScript source (tests run from src/): load it through tsx, which they run under.
     this.worker = script.endsWith('.ts')
       ? new Worker(`require(require('node:module').createRequire(${JSON.stringify(script)}).resolve('tsx/cjs')); require(${JSON.stringify(script)});`, {
@@ -182,22 +216,61 @@ export class WorkerChecker implements TraceChecker {
   }
 
   submit(bytes: Uint8Array, done: (counts: Counts) => void): void {
-    let b = this.batch;
-    if (!b) b = this.batch = { seq: -1, items: [], done: [], bytes: 0 };
-    b.items.push(bytes);
+    this.poll();
+    const n = bytes.length;
+    const at = this.dead ? -1 : this.alloc(n);
+    if (at < 0) {
+      // The worker is behind (or gone): this one is checked here, now.
+      this.checkedHere++;
+      done(checkBytes(bytes));
+      return;
+    }
+    if (this.batch && at !== this.head) {
+      // Wrapped to the start of the ring: a batch is contiguous.
+      this.send(this.batch);
+      this.batch = undefined;
+    }
+    this.ring.set(bytes, at);
+    this.head = at + n;
+    this.backlog += n;
+    if (this.backlog > this.peakBacklog) this.peakBacklog = this.backlog;
+    const b = (this.batch ??= { seq: -1, start: at, end: at, lens: [], done: [] });
+    b.lens.push(n);
     b.done.push(done);
-    b.bytes += bytes.length;
-    if (b.bytes >= this.batchBytes) {
+    b.end = this.head;
+    if (b.end - b.start >= this.batchBytes) {
       this.batch = undefined;
       this.send(b);
     }
   }
 
+  /** Where `n` bytes fit in the ring, or -1. */
+  private alloc(n: number): number {
+    const size = this.ring.length;
+    let oldest: Batch | undefined;
+    for (const b of this.pending.values()) {
+      oldest = b;
+      break;
+    }
+    oldest ??= this.batch;
+    if (oldest === undefined) {
+      this.head = 0;
+      return n <= size ? 0 : -1;
+    }
+    const tail = oldest.start;
+    if (this.head > tail) {
+      // In use: [tail, head). Free: the end of the ring, then its start.
+      if (this.head + n <= size) return this.head;
+      return n <= tail ? 0 : -1;
+    }
+    // Wrapped: in use from tail to the end and from 0 to head; free: [head, tail).
+    return this.head + n <= tail ? this.head : -1;
+  }
+
   private send(b: Batch): void {
-    this.poll();
     const seq = this.nextSeq;
-    const behind = this.pending.size > 0 && this.backlog + b.bytes > this.maxBacklog;
-    if (this.dead || behind || this.pending.has(seq - SLOTS)) {
+    if (this.pending.has(seq - SLOTS)) {
+      // Every claim slot is in use: check it here (its space is given back with the older batches').
       this.runHere(b);
       return;
     }
@@ -205,16 +278,20 @@ export class WorkerChecker implements TraceChecker {
     b.seq = seq;
     Atomics.store(this.claims, seq % SLOTS, seq + 1);
     this.pending.set(seq, b);
-    this.backlog += b.bytes;
-    if (this.backlog > this.peakBacklog) this.peakBacklog = this.backlog;
     this.sent++;
-    const msg: BatchMessage = { seq, items: b.items };
+    const msg: BatchMessage = { seq, start: b.start, lens: b.lens };
     this.worker.postMessage(msg);
   }
 
   private runHere(b: Batch): void {
     this.checkedHere++;
-    for (let i = 0; i < b.items.length; i++) b.done[i](checkBytes(b.items[i]));
+    const counts = checkBatch(this.ring, b.start, b.lens);
+    this.backlog -= b.end - b.start;
+    this.report(b, counts);
+  }
+
+  private report(b: Batch, counts: number[]): void {
+    for (let i = 0; i < b.done.length; i++) b.done[i]({ error: counts[4 * i], warning: counts[4 * i + 1], information: counts[4 * i + 2], hint: counts[4 * i + 3] });
   }
 
   /** Takes every result that has arrived, without waiting. */
@@ -229,11 +306,14 @@ export class WorkerChecker implements TraceChecker {
   private answer(m: ResultMessage): void {
     const b = this.pending.get(m.seq);
     if (!b) return;
-    this.pending.delete(m.seq);
-    this.backlog -= b.bytes;
-    // A check that threw in the worker is run again here, so that it fails as it would without a worker.
+    // A check that threw in the worker is run again here (before its space is given back),
+    // so that it fails as it would without a worker.
     if ('error' in m) this.runHere(b);
-    else for (let i = 0; i < b.items.length; i++) b.done[i]({ error: m.counts[4 * i], warning: m.counts[4 * i + 1], information: m.counts[4 * i + 2], hint: m.counts[4 * i + 3] });
+    else {
+      this.backlog -= b.end - b.start;
+      this.report(b, m.counts);
+    }
+    this.pending.delete(m.seq);
   }
 
   private fail(why: string): void {
@@ -248,17 +328,16 @@ export class WorkerChecker implements TraceChecker {
     if (this.batch) {
       const b = this.batch;
       this.batch = undefined;
-      if (this.takeBack) this.runHere(b);
+      if (this.takeBack || this.dead) this.runHere(b);
       else this.send(b);
     }
     this.poll();
     // Take back, newest first, what the worker has not started.
-    for (const seq of this.takeBack ? [...this.pending.keys()].sort((a, b) => b - a) : []) {
+    for (const seq of this.takeBack ? [...this.pending.keys()].reverse() : []) {
       if (Atomics.compareExchange(this.claims, seq % SLOTS, seq + 1, -(seq + 1)) !== seq + 1) continue;
       const b = this.pending.get(seq)!;
-      this.pending.delete(seq);
-      this.backlog -= b.bytes;
       this.runHere(b);
+      this.pending.delete(seq);
       this.poll();
     }
     // Wait for the batches the worker is on, then for its answer to a last, empty batch: it comes after
@@ -275,18 +354,16 @@ export class WorkerChecker implements TraceChecker {
         }
         this.wake?.();
       });
-      const ping: BatchMessage = { seq: LAST, items: [] };
+      const ping: BatchMessage = { seq: LAST, start: 0, lens: [] };
       this.worker.postMessage(ping);
       while (!last && !this.dead && !thrown) await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
       if (thrown) throw thrown.e;
     }
     // A failed worker: whatever it had is checked here.
-    for (const seq of [...this.pending.keys()].sort((a, b) => a - b)) {
-      const b = this.pending.get(seq)!;
-      this.pending.delete(seq);
-      this.backlog -= b.bytes;
+    for (const [seq, b] of [...this.pending]) {
       this.runHere(b);
+      this.pending.delete(seq);
     }
   }
 

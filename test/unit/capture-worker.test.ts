@@ -41,7 +41,7 @@ async function importTo(capture: string, opts: ImportRunOptions, extra: string[]
 }
 
 /** Every trace its own batch, all of them checked by the worker (none by the main thread). */
-const EVERY_TRACE = { batchBytes: 1, maxBacklog: Infinity, takeBack: false };
+const EVERY_TRACE = { batchBytes: 1, maxBacklog: 64 << 20, takeBack: false };
 
 test('the worker script is found (here: the TypeScript source, run through tsx)', () => {
   assert.match(defaultWorkerScript() ?? '', /check-worker\.ts$/);
@@ -69,7 +69,14 @@ test('a generated capture of many connections: worker and main thread agree, wha
     writeCapture(file, 15_000, 11);
     const here = await importTo(file, { worker: 'never' });
     assert.ok(Object.keys(here.files).length > 50);
-    for (const workerOptions of [{}, EVERY_TRACE, { batchBytes: 1, maxBacklog: 1 }, { batchBytes: 200_000, maxBacklog: 300_000 }, { batchBytes: 50_000, maxBacklog: 100_000, takeBack: false }]) {
+    for (const workerOptions of [
+      {},
+      EVERY_TRACE,
+      { batchBytes: 1, maxBacklog: 1 },
+      { batchBytes: 200_000, maxBacklog: 300_000 },
+      { batchBytes: 50_000, maxBacklog: 100_000, takeBack: false },
+      { batchBytes: 30_000, maxBacklog: 70_000, takeBack: false },
+    ]) {
       assert.deepEqual(await importTo(file, { worker: 'always', workerOptions }), here, JSON.stringify(workerOptions));
     }
     // --connection N keeps to the main thread under 'auto' and gives the same line either way.
@@ -124,10 +131,48 @@ test('the pool answers every trace once, with the counts of a check in this thre
   assert.deepEqual(await poolRun(pool, traces), expected);
   assert.ok(pool.peakBacklog <= maxBacklog, `backlog ${pool.peakBacklog}`);
   // All on the worker:
-  const all = new WorkerChecker(defaultWorkerScript()!, { batchBytes: 1, maxBacklog: Infinity, takeBack: false });
+  const all = new WorkerChecker(defaultWorkerScript()!, EVERY_TRACE);
   assert.deepEqual(await poolRun(all, traces), expected);
   assert.equal(all.checkedHere, 0);
   assert.equal(all.sent, traces.length);
+});
+
+test('the shared ring: traces of any size, rings and batches of any size (wrapping around, filling up) give every count once and right', { timeout: 120_000 }, async () => {
+  const all = Array.from({ length: 120 }, (_, i) => traceOf(i, (i * 53) % 700));
+  const expected = all.map((t) => checkBytes(t));
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.nat({ max: all.length - 1 }), { minLength: 1, maxLength: 80 }),
+      fc.integer({ min: 1, max: 120_000 }),
+      fc.integer({ min: 1, max: 60_000 }),
+      fc.boolean(),
+      async (picks, ring, batchBytes, takeBack) => {
+        const pool = new WorkerChecker(defaultWorkerScript()!, { maxBacklog: ring, batchBytes, takeBack });
+        // The caller's buffer is reused between traces, as the importer's is.
+        const shared = new Uint8Array(1 << 20);
+        const got: Counts[] = [];
+        let calls = 0;
+        try {
+          picks.forEach((p, i) => {
+            shared.set(all[p]);
+            pool.submit(shared.subarray(0, all[p].length), (c) => {
+              assert.equal(got[i], undefined);
+              got[i] = c;
+              calls++;
+            });
+            shared.fill(0x7a, 0, all[p].length);
+          });
+          await pool.finish();
+        } finally {
+          pool.close();
+        }
+        assert.equal(calls, picks.length);
+        assert.deepEqual(got, picks.map((p) => expected[p]));
+        assert.ok(pool.peakBacklog <= ring);
+      },
+    ),
+    { numRuns: 15 },
+  );
 });
 
 function script(body: string): string {
@@ -157,7 +202,7 @@ const BAD_WORKERS: [string, string][] = [
      parentPort.on('message', (m) => {
        if (Atomics.compareExchange(workerData.claims, m.seq % workerData.claims.length, m.seq + 1, -(m.seq + 1)) !== m.seq + 1) return;
        if (++n === 4) process.exit(0);
-       workerData.results.postMessage({ seq: m.seq, counts: m.items.flatMap(() => [0, 0, 0, 0]).map((_, k) => k % 4 === 0 ? -1 : 0) });
+       workerData.results.postMessage({ seq: m.seq, counts: m.lens.flatMap(() => [-1, 0, 0, 0]) });
      });`,
   ],
 ];

@@ -11,7 +11,10 @@
 import { decodeFrame, newTcpPacket, type SkipReason } from './decode';
 import { CaptureError, CaptureReader, type CaptureFormat, type PacketRecord } from './reader';
 import { ConnectionTracker, type Connection } from './tracker';
-import { summarize, writeTrace, writeTraceBytes, type ConnectionSummary } from './writer';
+import { ByteSink } from './textbuf';
+import { summarize, writeTrace, writeTraceTo, type ConnectionSummary } from './writer';
+
+const KEEP_SINK = 16 << 20;
 
 export interface ImportOptions {
   /** The capture's file name, for the header comment of each trace. */
@@ -27,8 +30,8 @@ export interface ImportOptions {
   onConnection?(summary: ConnectionSummary, text: string | undefined): void;
   /**
    * Instead of onConnection: the trace as the UTF-8 bytes a file holds. No
-   * string is built, and the bytes can be written, or handed to another
-   * thread, as they are.
+   * string is built. The bytes are valid until the callback returns (their
+   * buffer is reused for the next trace): copy what you keep.
    */
   onConnectionBytes?(summary: ConnectionSummary, utf8: Uint8Array | undefined): void;
 }
@@ -60,6 +63,8 @@ export class CaptureImporter {
   private readonly linkTypes = new Set<number>();
   private error: CaptureError | undefined;
   private finished = false;
+  /** Where traces are written for onConnectionBytes (reused). */
+  private sink: ByteSink | undefined;
 
   constructor(private readonly opts: ImportOptions) {
     this.reader = new CaptureReader((r) => this.packet(r));
@@ -133,9 +138,17 @@ export class CaptureImporter {
     const wopts = { captureName: o.captureName, epochSec: this.sec0, epochNsec: this.nsec0, digits: this.digits };
     const summary = summarize(c);
     if (o.onConnectionBytes) {
-      const bytes = want ? writeTraceBytes(c, wopts) : undefined;
+      let bytes: Uint8Array | undefined;
+      if (want) {
+        const sink = (this.sink ??= new ByteSink());
+        sink.reset();
+        writeTraceTo(sink, c, wopts);
+        bytes = sink.buf.subarray(0, sink.len);
+      }
       this.tracker.release(c);
       o.onConnectionBytes(summary, bytes);
+      // A huge trace grew the buffer: do not keep it.
+      if (this.sink && this.sink.buf.length > KEEP_SINK) this.sink = undefined;
     } else {
       const text = want ? writeTrace(c, wopts) : undefined;
       this.tracker.release(c);

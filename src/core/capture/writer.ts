@@ -252,7 +252,8 @@ export function writeTraceBytes(c: Connection, opts: WriteOptions = {}): Uint8Ar
   });
 }
 
-function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions): void {
+/** Appends the `.tcptrace` text of one connection to `sink`, as UTF-8. */
+export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions): void {
   const s = c.segs;
   const n = s.length;
   const digits = opts.digits ?? 6;
