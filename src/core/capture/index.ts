@@ -4,7 +4,7 @@ export { decodeFrame, formatIp4, formatIp6, newTcpPacket, LINK_TYPE_NAMES, type 
 export { Connection, ConnectionTracker, SegmentTable, type CaptureEndpoint, type SegmentExtra } from './tracker';
 export { planDeliveries, type DeliveryPlan } from './reconstruct';
 export { ByteSink } from './textbuf';
-export { summarize, writeTrace, writeTraceBytes, type ConnectionSummary, type EndKind, type OpeningKind, type WriteOptions } from './writer';
+export { summarize, writeTrace, writeTraceTo, type ConnectionSummary, type EndKind, type OpeningKind, type WriteOptions } from './writer';
 export {
   CaptureImporter,
   importCapture,

@@ -206,11 +206,6 @@ export class ByteSink {
     this.str(t.toFixed(digits));
   }
 
-  /** A copy of the bytes written (the buffer is reused). */
-  take(): Uint8Array {
-    return this.buf.slice(0, this.len);
-  }
-
   /** The bytes written, decoded. */
   text(): string {
     return decoder.decode(this.buf.subarray(0, this.len));

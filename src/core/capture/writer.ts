@@ -244,14 +244,6 @@ export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
   });
 }
 
-/** The `.tcptrace` text of one connection as UTF-8 bytes, as a file holds it (no string is built). */
-export function writeTraceBytes(c: Connection, opts: WriteOptions = {}): Uint8Array {
-  return withSink((sink) => {
-    writeTraceTo(sink, c, opts);
-    return sink.take();
-  });
-}
-
 /** Appends the `.tcptrace` text of one connection to `sink`, as UTF-8. */
 export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions): void {
   const s = c.segs;
