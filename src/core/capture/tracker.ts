@@ -362,9 +362,13 @@ export class ConnectionTracker {
   }
 }
 
-/** Spare segment tables kept at most, and the largest kept (in segments): memory stays small. */
+/**
+ * Spare segment tables kept at most, and the largest kept (in segments: about
+ * 50 bytes each). A table reused keeps its size, so keeping big ones would
+ * let every connection hold one, and memory grow with the capture.
+ */
 const MAX_SPARE = 64;
-const MAX_SPARE_SEGMENTS = 1 << 16;
+const MAX_SPARE_SEGMENTS = 1024;
 
 /** The IPv6 4-tuple as a string, the same both ways. */
 function key6(p: TcpPacket): string {
