@@ -238,7 +238,8 @@ export class WorkerChecker implements TraceChecker {
     b.lens.push(n);
     b.done.push(done);
     b.end = this.head;
-    if (b.end - b.start >= this.batchBytes) {
+    // Full, or the worker has nothing to do: send it.
+    if (b.end - b.start >= this.batchBytes || this.pending.size === 0) {
       this.batch = undefined;
       this.send(b);
     }
