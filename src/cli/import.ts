@@ -84,18 +84,24 @@ export function describeConnection(c: ConnectionSummary): string {
 export interface ImportRunOptions {
   /**
    * 'auto' (default): on a worker thread when all connections of a capture
-   * of WORKER_MIN_BYTES or more are imported, else in the main thread (a
-   * worker costs some 30-50 ms to start, more than it saves on small
-   * captures); 'always' and 'never' force the choice. TCPTRACE_IMPORT_WORKER
-   * in the environment does the same.
+   * of WORKER_MIN_BYTES or more are imported, else in the main thread (on
+   * smaller captures a worker costs more than it saves); 'always' and
+   * 'never' force the choice. TCPTRACE_IMPORT_WORKER in the environment
+   * does the same.
    */
   worker?: 'auto' | 'always' | 'never';
   /** The worker's script and batching (defaults: check-worker.js next to the CLI's bundle; see check-pool.ts). */
   workerOptions?: WorkerCheckerOptions;
 }
 
-/** Captures at least this large are checked on a worker thread (about 70 ms of work in the main thread alone). */
-export const WORKER_MIN_BYTES = 16 << 20;
+/**
+ * Captures at least this large are checked on a worker thread. The worker's
+ * fixed cost is some 0.3 s of CPU (a second V8 isolate starts and compiles
+ * the checker again); measured on a shared 2-core machine (best of 5 runs),
+ * a 38 MB capture took as long either way, a 77 MB one 5% less wall time
+ * with the worker, the bench's 935 MB one about 40% less.
+ */
+export const WORKER_MIN_BYTES = 64 << 20;
 
 const decoder = new TextDecoder();
 
