@@ -55,6 +55,14 @@ test('every fixture (damaged ones too): the same files, output and exit code wit
   }
 });
 
+test('-o - with the worker: the trace on stdout, the summary on stderr, as without', async () => {
+  const file = join(DIR, 'port-reuse.pcap');
+  const args = ['--connection', '2', '-o', '-'];
+  const here = await importTo(file, { worker: 'never' }, args);
+  assert.match(here.out, /^# Imported from port-reuse\.pcap: connection 2/);
+  assert.deepEqual(await importTo(file, { worker: 'always', workerOptions: EVERY_TRACE }, args), here);
+});
+
 test('a damaged capture still reports its byte offset with the worker, and the connections before it', async () => {
   const r = await importTo(join(DIR, 'damaged-cut.pcap'), { worker: 'always', workerOptions: EVERY_TRACE });
   assert.equal(r.code, 1);
