@@ -102,10 +102,7 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
   }
   // usack holds the segments with SACK blocks in capture order.
   for (const i of usack.keys()) sacks[s.dir[i]].push(i);
-  const ackTree: [MaxTree, MaxTree] = [
-    new MaxTree(list[0].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
-    new MaxTree(list[1].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
-  ];
+  const ackTree: [MaxTree, MaxTree] = [new MaxTree(list[0], uack), new MaxTree(list[1], uack)];
 
   /**
    * First segment of side y after index i (its position in list[y]): the
@@ -373,33 +370,46 @@ function lowerBound(a: readonly number[], v: number): number {
 /** Maximum tree over a fixed array: the first position at or after p0 whose value is at least v. */
 class MaxTree {
   private readonly size: number;
+  private readonly n: number;
+  /** t[size + i] holds value i; t[k] the larger of t[2k] and t[2k + 1]. */
   private readonly t: Float64Array;
-  private readonly vals: readonly number[];
 
-  constructor(values: readonly number[]) {
-    this.vals = values;
+  /** Over the acknowledgment numbers of the segments `idx` (NaN, no ACK: -Infinity). */
+  constructor(idx: readonly number[], uack: Float64Array) {
+    const n = idx.length;
     let size = 1;
-    while (size < values.length) size *= 2;
+    while (size < n) size *= 2;
     this.size = size;
-    this.t = new Float64Array(2 * size).fill(-Infinity);
-    for (let i = 0; i < values.length; i++) this.t[size + i] = values[i];
-    for (let i = size - 1; i >= 1; i--) this.t[i] = Math.max(this.t[2 * i], this.t[2 * i + 1]);
+    this.n = n;
+    const t = (this.t = new Float64Array(2 * size).fill(-Infinity));
+    for (let i = 0; i < n; i++) {
+      const v = uack[idx[i]];
+      if (v === v) t[size + i] = v;
+    }
+    for (let i = size - 1; i >= 1; i--) t[i] = Math.max(t[2 * i], t[2 * i + 1]);
   }
 
   firstAtLeast(p0: number, v: number): number {
-    const vals = this.vals;
+    const t = this.t;
+    const size = this.size;
     // Usually the answer is among the next few.
-    const near = Math.min(vals.length, p0 + 8);
-    for (let p = p0; p < near; p++) if (vals[p] >= v) return p;
-    if (near >= vals.length) return -1;
-    return this.find(1, 0, this.size, near, v);
-  }
-
-  private find(node: number, nl: number, nr: number, p0: number, v: number): number {
-    if (nr <= p0 || this.t[node] < v) return -1;
-    if (nr - nl === 1) return nl;
-    const mid = (nl + nr) >> 1;
-    const r = this.find(2 * node, nl, mid, p0, v);
-    return r >= 0 ? r : this.find(2 * node + 1, mid, nr, p0, v);
+    const near = Math.min(this.n, p0 + 8);
+    for (let p = p0; p < near; p++) if (t[size + p] >= v) return p;
+    if (near >= this.n) return -1;
+    // Up from leaf `near` to the first subtree to its right that holds a value >= v, then down to its leftmost such leaf.
+    let k = size + near;
+    if (t[k] < v) {
+      for (;;) {
+        while (k & 1) k >>= 1; // a right child: its right neighbours are further up
+        if (k === 0) return -1;
+        k++;
+        if (t[k] >= v) break;
+      }
+    }
+    while (k < size) {
+      k *= 2;
+      if (t[k] < v) k++;
+    }
+    return k - size;
   }
 }
