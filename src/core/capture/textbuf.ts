@@ -58,8 +58,8 @@ export class ByteSink {
     this.room(n);
     const buf = this.buf;
     let p = this.len;
-    // Most pieces are a few bytes: a loop beats set() on a subarray.
-    if (n < 32) for (let i = 0; i < n; i++) buf[p++] = b[i];
+    // A few bytes: a loop costs less than a call to set().
+    if (n < 12) for (let i = 0; i < n; i++) buf[p++] = b[i];
     else {
       buf.set(b, p);
       p += n;

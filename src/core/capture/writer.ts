@@ -8,7 +8,7 @@
  */
 import { ACK, FIN, RST, SYN, URG } from '../syntax/ast';
 import { flagText } from '../tcp/rfc9293';
-import { planDeliveries, type DeliveryPlan, type InferredLoss } from './reconstruct';
+import { I_WRITER, PlanScratch, planDeliveries, type DeliveryPlan, type InferredLoss } from './reconstruct';
 import { ByteSink, utf8 } from './textbuf';
 import type { CaptureEndpoint, Connection, SegmentTable } from './tracker';
 
@@ -198,16 +198,23 @@ const B_AS = utf8(' as f');
 const B_FRAME_NOTE = utf8('  # frame ');
 const B_NOTE = utf8('  # ');
 const B_DELIVER = utf8('deliver f');
-/** flagText(f) + ' seq=', by the flags byte. */
-const FLAGS_SEQ: Uint8Array[] = Array.from({ length: 256 }, (_, f) => utf8(`${flagText(f)} seq=`));
-
 type Arrow = '->' | '-x' | '~>';
 const ARROWS: readonly Arrow[] = ['->', '-x', '~>'];
 
-/** `client -> server: ` and the like, per sending side and arrow, for one pair of names. */
-interface LinePrefixes {
-  /** [side][arrow index] */
-  by: Uint8Array[][];
+/**
+ * The start of a segment line up to its seq: `client -> server: ACK seq=`,
+ * per sending side, arrow and flags byte, for one pair of names (made as
+ * lines need them).
+ */
+class LinePrefixes {
+  /** [(side * 3 + arrow) * 256 + flags] */
+  private readonly made: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(2 * 3 * 256).fill(undefined);
+  constructor(private readonly names: [string, string]) {}
+
+  get(side: number, arrow: number, flags: number): Uint8Array {
+    const k = (side * 3 + arrow) * 256 + flags;
+    return (this.made[k] ??= utf8(`${this.names[side]} ${ARROWS[arrow]} ${this.names[1 - side]}: ${flagText(flags)} seq=`));
+  }
 }
 const prefixCache = new Map<string, LinePrefixes>();
 
@@ -215,11 +222,14 @@ function prefixesFor(names: [string, string]): LinePrefixes {
   const key = `${names[0]}\n${names[1]}`;
   let p = prefixCache.get(key);
   if (!p) {
-    p = { by: [0, 1].map((d) => ARROWS.map((a) => utf8(`${names[d]} ${a} ${names[1 - d]}: `))) };
+    p = new LinePrefixes(names);
     prefixCache.set(key, p);
   }
   return p;
 }
+
+/** The arrays of every connection's plan, reused (one connection is written at a time). */
+const scratch = new PlanScratch();
 
 /** One sink for every trace: its buffer is reused (and dropped when a huge trace grew it). */
 let shared: ByteSink | undefined;
@@ -251,7 +261,7 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions):
   const digits = opts.digits ?? 6;
   const roles = rolesOf(c);
   const sum = summarize(c);
-  const plan = planDeliveries(s);
+  const plan = planDeliveries(s, scratch);
   const names = roles.names;
   const first = roles.first;
   const second = 1 - first;
@@ -286,9 +296,9 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions):
 
   // ---- the segments, with late deliveries, reordered originals and inferred losses ----
   // Lists threaded through typed arrays: the deliveries due after each event, the moved sends before it.
-  const head = new Int32Array(n).fill(-1);
-  const tail = new Int32Array(n).fill(-1);
-  const next = new Int32Array(n).fill(-1);
+  const head = scratch.i32(I_WRITER, n).fill(-1);
+  const tail = scratch.i32(I_WRITER + 1, n).fill(-1);
+  const next = scratch.i32(I_WRITER + 2, n).fill(-1);
   let anyMoved = false;
   const pos = plan.pos;
   const moved = plan.moved;
@@ -306,9 +316,9 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions):
   let movedHead: Int32Array | undefined;
   let movedNext: Int32Array | undefined;
   if (anyMoved) {
-    movedHead = new Int32Array(n).fill(-1);
-    movedNext = new Int32Array(n).fill(-1);
-    const movedTail = new Int32Array(n).fill(-1);
+    movedHead = scratch.i32(I_WRITER + 3, n).fill(-1);
+    movedNext = scratch.i32(I_WRITER + 4, n).fill(-1);
+    const movedTail = scratch.i32(I_WRITER + 5, n).fill(-1);
     for (let i = 0; i < n; i++) {
       const m = moved[i];
       if (m < 0) continue;
@@ -357,8 +367,7 @@ function segmentLine(sink: ByteSink, s: SegmentTable, i: number, names: [string,
     sink.time(s.time[i], digits);
     sink.byte(SP);
   }
-  sink.bytes(pre.by[d][arrow]);
-  sink.bytes(FLAGS_SEQ[f]);
+  sink.bytes(pre.get(d, arrow, f));
   sink.u32(s.seq[i]);
   if (f & ACK) {
     sink.bytes(B_ACK);
