@@ -71,7 +71,7 @@ export function checkBytes(bytes: Uint8Array): Counts {
 }
 
 export interface TraceChecker {
-  /** Checks a trace (its UTF-8 bytes, not modified afterwards); `done` gets its counts, now or later. */
+  /** Checks a trace (its UTF-8 bytes, read during the call: the caller may then reuse them); `done` gets its counts, now or later. */
   submit(bytes: Uint8Array, done: (counts: Counts) => void): void;
   /** Resolves once every submitted trace has been checked and its `done` called. */
   finish(): Promise<void>;
