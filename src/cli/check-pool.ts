@@ -22,6 +22,7 @@
  */
 import * as buffer from 'node:buffer';
 import { existsSync } from 'node:fs';
+import * as os from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { check } from '../core';
@@ -124,8 +125,10 @@ export interface WorkerCheckerOptions {
   batchBytes?: number;
   /** The size of the shared ring (default MAX_BACKLOG). */
   maxBacklog?: number;
-  /** Take back at the end what the worker has not started (default true; tests turn it off to make the worker do everything). */
+  /** Take back at the end what the workers have not started (default true; tests turn it off to make the workers do everything). */
   takeBack?: boolean;
+  /** How many worker threads (default: defaultWorkers()). */
+  workers?: number;
 }
 
 interface Batch {
@@ -168,8 +171,9 @@ export function checkBatch(ring: Uint8Array, start: number, lens: readonly numbe
  */
 export class WorkerChecker implements TraceChecker {
   failure: string | undefined;
-  private readonly worker: Worker;
-  private readonly results: MessagePort;
+  private readonly helpers: Helper[] = [];
+  /** Workers neither failed nor exited. */
+  private alive = 0;
   private readonly ring: Uint8Array;
   private readonly claims = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
   /** Batches sent and not answered for, oldest first. */
@@ -180,15 +184,14 @@ export class WorkerChecker implements TraceChecker {
   private head = 0;
   private backlog = 0;
   private nextSeq = 0;
-  private dead = false;
   private closed = false;
-  /** Wakes finish() when a result arrives or the worker dies. */
+  /** Wakes finish() when a result arrives or a worker dies. */
   private wake: (() => void) | undefined;
   private readonly batchBytes: number;
   private readonly takeBack: boolean;
   /** The most bytes in the ring at once (at most its size). */
   peakBacklog = 0;
-  /** Batches sent to the worker; batches and traces the main thread checked itself (the worker was behind, or at the end). */
+  /** Batches sent to the workers; batches and traces the main thread checked itself (the workers were behind, or at the end). */
   sent = 0;
   checkedHere = 0;
 
@@ -197,28 +200,33 @@ export class WorkerChecker implements TraceChecker {
     this.takeBack = opts.takeBack ?? true;
     const ring = new SharedArrayBuffer(opts.maxBacklog ?? MAX_BACKLOG);
     this.ring = new Uint8Array(ring);
-    const { port1, port2 } = new MessageChannel();
-    this.results = port1;
-    const setup: WorkerSetup = { ring, claims: this.claims, results: port2 };
-    // TypeScript source (tests run from src/): load it through tsx, which they run under.
-    this.worker = script.endsWith('.ts')
-      ? new Worker(`require(require('node:module').createRequire(${JSON.stringify(script)}).resolve('tsx/cjs')); require(${JSON.stringify(script)});`, {
-          eval: true,
-          workerData: setup,
-          transferList: [port2],
-          execArgv: [],
-        })
-      : new Worker(script, { workerData: setup, transferList: [port2], execArgv: [] });
-    this.worker.on('error', (e) => this.fail(e instanceof Error ? e.message : String(e)));
-    this.worker.on('exit', (code) => {
-      if (!this.closed) this.fail(`it exited with code ${code}`);
-    });
+    const count = Math.max(1, opts.workers ?? defaultWorkers());
+    for (let k = 0; k < count; k++) {
+      const { port1, port2 } = new MessageChannel();
+      const setup: WorkerSetup = { ring, claims: this.claims, results: port2 };
+      // TypeScript source (tests run from src/): load it through tsx, which they run under.
+      const worker = script.endsWith('.ts')
+        ? new Worker(`require(require('node:module').createRequire(${JSON.stringify(script)}).resolve('tsx/cjs')); require(${JSON.stringify(script)});`, {
+            eval: true,
+            workerData: setup,
+            transferList: [port2],
+            execArgv: [],
+          })
+        : new Worker(script, { workerData: setup, transferList: [port2], execArgv: [] });
+      const h: Helper = { worker, results: port1, dead: false, last: false };
+      worker.on('error', (e) => this.fail(h, e instanceof Error ? e.message : String(e)));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.fail(h, `it exited with code ${code}`);
+      });
+      this.helpers.push(h);
+      this.alive++;
+    }
   }
 
   submit(bytes: Uint8Array, done: (counts: Counts) => void): void {
     this.poll();
     const n = bytes.length;
-    const at = this.dead ? -1 : this.alloc(n);
+    const at = this.alive === 0 ? -1 : this.alloc(n);
     if (at < 0) {
       // The worker is behind (or gone): this one is checked here, now.
       this.checkedHere++;
@@ -280,8 +288,9 @@ export class WorkerChecker implements TraceChecker {
     Atomics.store(this.claims, seq % SLOTS, seq + 1);
     this.pending.set(seq, b);
     this.sent++;
+    // Every worker hears of it; the first free one claims it.
     const msg: BatchMessage = { seq, start: b.start, lens: b.lens };
-    this.worker.postMessage(msg);
+    for (const h of this.helpers) if (!h.dead) h.worker.postMessage(msg);
   }
 
   private runHere(b: Batch): void {
@@ -297,10 +306,12 @@ export class WorkerChecker implements TraceChecker {
 
   /** Takes every result that has arrived, without waiting. */
   private poll(): void {
-    for (;;) {
-      const m = receiveMessageOnPort(this.results);
-      if (m === undefined) return;
-      this.answer(m.message as ResultMessage);
+    for (const h of this.helpers) {
+      for (;;) {
+        const m = receiveMessageOnPort(h.results);
+        if (m === undefined) break;
+        this.answer(m.message as ResultMessage);
+      }
     }
   }
 
@@ -317,10 +328,11 @@ export class WorkerChecker implements TraceChecker {
     this.pending.delete(m.seq);
   }
 
-  private fail(why: string): void {
-    if (this.dead) return;
-    this.dead = true;
-    this.failure = why;
+  private fail(h: Helper, why: string): void {
+    if (h.dead) return;
+    h.dead = true;
+    this.alive--;
+    this.failure ??= why;
     this.wake?.();
   }
 
@@ -329,11 +341,11 @@ export class WorkerChecker implements TraceChecker {
     if (this.batch) {
       const b = this.batch;
       this.batch = undefined;
-      if (this.takeBack || this.dead) this.runHere(b);
+      if (this.takeBack || this.alive === 0) this.runHere(b);
       else this.send(b);
     }
     this.poll();
-    // Take back, newest first, what the worker has not started.
+    // Take back, newest first, what no worker has started.
     for (const seq of this.takeBack ? [...this.pending.keys()].reverse() : []) {
       if (Atomics.compareExchange(this.claims, seq % SLOTS, seq + 1, -(seq + 1)) !== seq + 1) continue;
       const b = this.pending.get(seq)!;
@@ -341,23 +353,27 @@ export class WorkerChecker implements TraceChecker {
       this.pending.delete(seq);
       this.poll();
     }
-    // Wait for the batches the worker is on, then for its answer to a last, empty batch: it comes after
-    // every other answer, and tells that the worker is still alive. From here on results come as events.
-    if (!this.dead) {
+    // Wait for the batches the workers are on, then for each one's answer to a last, empty batch: it
+    // comes after that worker's other answers, and tells that it is still alive. Once every worker has
+    // answered it or died, what is still pending was taken by a worker that died. From here on results
+    // come as events.
+    const live = this.helpers.filter((h) => !h.dead);
+    if (live.length > 0) {
       let thrown: { e: unknown } | undefined;
-      let last = false;
-      this.results.on('message', (m: ResultMessage) => {
-        try {
-          if (m.seq === LAST) last = true;
-          else this.answer(m);
-        } catch (e) {
-          thrown ??= { e };
-        }
-        this.wake?.();
-      });
       const ping: BatchMessage = { seq: LAST, start: 0, lens: [] };
-      this.worker.postMessage(ping);
-      while (!last && !this.dead && !thrown) await new Promise<void>((resolve) => (this.wake = resolve));
+      for (const h of live) {
+        h.results.on('message', (m: ResultMessage) => {
+          try {
+            if (m.seq === LAST) h.last = true;
+            else this.answer(m);
+          } catch (e) {
+            thrown ??= { e };
+          }
+          this.wake?.();
+        });
+        h.worker.postMessage(ping);
+      }
+      while (!thrown && live.some((h) => !h.dead && !h.last)) await new Promise<void>((resolve) => (this.wake = resolve));
       this.wake = undefined;
       if (thrown) throw thrown.e;
     }
@@ -371,9 +387,29 @@ export class WorkerChecker implements TraceChecker {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.results.close();
-    void this.worker.terminate();
+    for (const h of this.helpers) {
+      h.results.close();
+      void h.worker.terminate();
+    }
   }
+}
+
+interface Helper {
+  worker: Worker;
+  /** Its answers (polled without waiting during the import). */
+  results: MessagePort;
+  dead: boolean;
+  /** It has answered the last, empty batch. */
+  last: boolean;
+}
+
+/** At most this many workers: each is a V8 isolate of some 60 MB, and the main thread must keep up. */
+const MAX_WORKERS = 3;
+
+/** One worker per core but the main thread's, from one to MAX_WORKERS. */
+export function defaultWorkers(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(MAX_WORKERS, cores - 1));
 }
 
 /** A checker on a worker thread, or undefined when no worker script is found (then check in this thread). */

@@ -172,7 +172,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
     checker.close();
   }
   if (checker.failure !== undefined) {
-    io.err(`tcptrace-cli: the checking thread failed (${checker.failure}); its traces were checked in the main thread.\n`);
+    io.err(`tcptrace-cli: a checking thread failed (${checker.failure}); its traces were checked in the main thread.\n`);
   }
   // Connections end in any order; list them in the order they started. With -o - the summary goes to stderr.
   const say = a.outDir === '-' ? io.err : io.out;

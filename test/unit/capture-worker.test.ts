@@ -50,8 +50,12 @@ test('the worker script is found (here: the TypeScript source, run through tsx)'
 test('every fixture (damaged ones too): the same files, output and exit code with the checks on a worker thread', async () => {
   for (const f of FIXTURES) {
     const here = await importTo(join(DIR, f), { worker: 'never' });
-    const there = await importTo(join(DIR, f), { worker: 'always', workerOptions: EVERY_TRACE });
+    const there = await importTo(join(DIR, f), { worker: 'always', workerOptions: { ...EVERY_TRACE, workers: 1 } });
     assert.deepEqual(there, here, f);
+  }
+  // Several workers share the batches.
+  for (const f of FIXTURES.slice(0, 6)) {
+    assert.deepEqual(await importTo(join(DIR, f), { worker: 'always', workerOptions: { ...EVERY_TRACE, workers: 2 } }), await importTo(join(DIR, f), { worker: 'never' }), f);
   }
 });
 
@@ -80,6 +84,8 @@ test('a generated capture of many connections: worker and main thread agree, wha
     for (const workerOptions of [
       {},
       EVERY_TRACE,
+      { ...EVERY_TRACE, workers: 3 },
+      { batchBytes: 1, maxBacklog: 100_000, workers: 2 },
       { batchBytes: 1, maxBacklog: 1 },
       { batchBytes: 200_000, maxBacklog: 300_000 },
       { batchBytes: 50_000, maxBacklog: 100_000, takeBack: false },
@@ -138,11 +144,13 @@ test('the pool answers every trace once, with the counts of a check in this thre
   const pool = new WorkerChecker(defaultWorkerScript()!, { batchBytes: 20_000, maxBacklog });
   assert.deepEqual(await poolRun(pool, traces), expected);
   assert.ok(pool.peakBacklog <= maxBacklog, `backlog ${pool.peakBacklog}`);
-  // All on the worker:
-  const all = new WorkerChecker(defaultWorkerScript()!, EVERY_TRACE);
-  assert.deepEqual(await poolRun(all, traces), expected);
-  assert.equal(all.checkedHere, 0);
-  assert.equal(all.sent, traces.length);
+  // All on the worker, or on three:
+  for (const workers of [1, 3]) {
+    const all = new WorkerChecker(defaultWorkerScript()!, { ...EVERY_TRACE, workers });
+    assert.deepEqual(await poolRun(all, traces), expected);
+    assert.equal(all.checkedHere, 0);
+    assert.equal(all.sent, traces.length);
+  }
 });
 
 test('the shared ring: traces of any size, rings and batches of any size (wrapping around, filling up) give every count once and right', { timeout: 120_000 }, async () => {
@@ -155,7 +163,7 @@ test('the shared ring: traces of any size, rings and batches of any size (wrappi
       fc.integer({ min: 1, max: 60_000 }),
       fc.boolean(),
       async (picks, ring, batchBytes, takeBack) => {
-        const pool = new WorkerChecker(defaultWorkerScript()!, { maxBacklog: ring, batchBytes, takeBack });
+        const pool = new WorkerChecker(defaultWorkerScript()!, { maxBacklog: ring, batchBytes, takeBack, workers: 1 + (batchBytes % 2) });
         // The caller's buffer is reused between traces, as the importer's is.
         const shared = new Uint8Array(1 << 20);
         const got: Counts[] = [];
@@ -219,13 +227,37 @@ test('a worker that fails is reported, never hangs, and its traces are checked i
   const traces = Array.from({ length: 40 }, (_, i) => traceOf(i, 50));
   const expected = traces.map((t) => checkBytes(t));
   for (const [what, body] of BAD_WORKERS) {
-    const pool = new WorkerChecker(script(body), { batchBytes: 1 });
+    const pool = new WorkerChecker(script(body), { batchBytes: 1, workers: 1 });
     const got = await poolRun(pool, traces);
     if (what.startsWith('answers some')) {
       // What it answered (error: -1) is taken as answered; the rest is checked here.
       for (let i = 0; i < got.length; i++) assert.ok(got[i].error === -1 || JSON.stringify(got[i]) === JSON.stringify(expected[i]), `${what}: trace ${i}`);
     } else assert.deepEqual(got, expected, what);
     assert.ok(pool.failure !== undefined, `${what}: the failure is reported`);
+  }
+});
+
+test('one of two workers dies holding batches: the other and the main thread check everything, once', { timeout: 60_000 }, async () => {
+  const real = defaultWorkerScript()!;
+  // Every other worker (by thread id) claims three batches and dies; the rest are the real worker.
+  const body = `const { threadId, parentPort, workerData } = require('node:worker_threads');
+    if (threadId % 2 === 0) {
+      let n = 0;
+      parentPort.on('message', (m) => {
+        if (m.seq < 0) process.exit(6);
+        if (Atomics.compareExchange(workerData.claims, m.seq % workerData.claims.length, m.seq + 1, -(m.seq + 1)) !== m.seq + 1) return;
+        if (++n === 3) process.exit(6);
+      });
+    } else {
+      require(require('node:module').createRequire(${JSON.stringify(real)}).resolve('tsx/cjs'));
+      require(${JSON.stringify(real)});
+    }`;
+  const traces = Array.from({ length: 60 }, (_, i) => traceOf(i, 30));
+  const expected = traces.map((t) => checkBytes(t));
+  for (const takeBack of [false, true]) {
+    const pool = new WorkerChecker(script(body), { batchBytes: 1, maxBacklog: 64 << 20, takeBack, workers: 2 });
+    assert.deepEqual(await poolRun(pool, traces), expected);
+    assert.match(pool.failure ?? '', /exited with code 6/);
   }
 });
 
@@ -236,7 +268,7 @@ test('the CLI reports a failed worker on stderr, and its output is otherwise the
   assert.equal(there.code, here.code);
   assert.equal(there.out, here.out);
   assert.deepEqual(there.files, here.files);
-  assert.match(there.err, /^tcptrace-cli: the checking thread failed \(it exited with code 9\); its traces were checked in the main thread\.\n/);
+  assert.match(there.err, /^tcptrace-cli: a checking thread failed \(it exited with code 9\); its traces were checked in the main thread\.\n/);
 });
 
 test('decodeUtf8 reads the bytes as TextDecoder does', () => {
