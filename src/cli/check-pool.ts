@@ -1,24 +1,26 @@
 /**
- * Checking the traces an import writes, on a second thread. Checking costs
+ * Checking the traces an import writes, on other threads. Checking costs
  * more than importing, and a machine has more than one core: the main thread
- * reads the capture and writes the traces, a worker thread
- * (dist/check-worker.js) checks them, and wall time approaches the larger of
- * the two instead of their sum.
+ * reads the capture and writes the traces, worker threads
+ * (dist/check-worker.js; one per core but one, up to three) check them, and
+ * wall time approaches the larger of the two instead of their sum.
  *
- * Traces go to the worker in batches, through a ring of shared memory of
- * MAX_BACKLOG bytes. Memory stays bounded: when the ring is full (the worker
- * is behind), the main thread checks the next trace itself instead of
- * queuing it, which also shares the checking between both threads when
- * checking is the slower side. At the end the main thread takes back, newest
- * first, the batches the worker has not started (each batch is claimed by
- * whoever sets its slot in a shared array first), so neither thread idles
- * while the other has work.
+ * Traces go to the workers in batches, through a ring of shared memory of
+ * MAX_BACKLOG bytes. Every worker hears of every batch; each batch is
+ * claimed by whoever sets its slot in a shared array first. Memory stays
+ * bounded: when the ring is full (the workers are behind), the main thread
+ * checks the next trace itself instead of queuing it, which also shares the
+ * checking out when checking is the slower side. At the end the main thread
+ * takes back, newest first, the batches no worker has started, so no thread
+ * idles while another has work.
  *
  * Nothing blocks the main thread: results are picked up with
- * receiveMessageOnPort as batches are submitted, and awaited at the end. A
+ * receiveMessageOnPort as traces are submitted, and awaited at the end. A
  * worker that fails (it cannot start, throws, exits) is reported through
  * `failure`; every trace it had not answered for is checked in the main
- * thread, so the results are the same either way.
+ * thread, so the results are the same either way. (A worker that stopped
+ * answering without exiting would make the import wait, as a check that
+ * never returned would without workers.)
  */
 import * as buffer from 'node:buffer';
 import { existsSync } from 'node:fs';
