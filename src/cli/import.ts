@@ -3,7 +3,7 @@
  * (spec section 8): one `.tcptrace` per TCP connection, each checked as it is
  * written. The capture is streamed, and each trace is written and dropped as
  * soon as its connection is over, so memory stays flat however long the file.
- * On large captures the checks run on a worker thread while the main thread
+ * On large captures the checks run on worker threads while the main thread
  * goes on reading (check-pool.ts); the output is the same either way.
  *
  * Exit status: 0 when the capture was read whole and no written trace has an
@@ -83,7 +83,7 @@ export function describeConnection(c: ConnectionSummary): string {
 /** How `import` checks the traces it writes. */
 export interface ImportRunOptions {
   /**
-   * 'auto' (default): on a worker thread when all connections of a capture
+   * 'auto' (default): on worker threads when all connections of a capture
    * of WORKER_MIN_BYTES or more are imported, else in the main thread (on
    * smaller captures a worker costs more than it saves); 'always' and
    * 'never' force the choice. TCPTRACE_IMPORT_WORKER in the environment
@@ -95,7 +95,7 @@ export interface ImportRunOptions {
 }
 
 /**
- * Captures at least this large are checked on a worker thread. The worker's
+ * Captures at least this large are checked on worker threads. A worker's
  * fixed cost is some 0.3 s of CPU (a second V8 isolate starts and compiles
  * the checker again); measured on a shared 2-core machine (best of 5 runs),
  * a 38 MB capture took as long either way, a 77 MB one 5% less wall time
@@ -155,7 +155,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
             }
           }
           written++;
-          // Checked once written (here or on the worker thread), then dropped: only the counts are kept.
+          // Checked once written (here or on a worker thread), then dropped: only the counts are kept.
           const line = { id: summary.id, head: `${where}: #${summary.id} ${describeConnection(summary)}`, counts: undefined as Counts | undefined };
           lines.push(line);
           checker.submit(bytes, (counts) => (line.counts = counts));
