@@ -116,10 +116,22 @@ export class SegmentTable {
   }
 
   private grow(): void {
+    this.resize(this.time.length * 2);
+  }
+
+  /**
+   * Gives back the room beyond the segments (a connection that has ended
+   * waits for late segments with only what it holds: a thousand of them may
+   * wait at once).
+   */
+  trim(): void {
+    if (this.capacity > this.length + 8) this.resize(this.length + 8);
+  }
+
+  private resize(capacity: number): void {
     const n = this.length;
     const old = [this.time, this.frame, this.seq, this.ack, this.len, this.tsv, this.tse, this.win, this.urg, this.dir, this.flags, this.tsOk, this.hasExtra] as const;
-    // Four times the room: a long connection allocates a few times, not a dozen.
-    this.allocate(this.time.length * 4);
+    this.allocate(capacity);
     this.time.set(old[0].subarray(0, n));
     this.frame.set(old[1].subarray(0, n));
     this.seq.set(old[2].subarray(0, n));
@@ -297,7 +309,10 @@ export class ConnectionTracker {
     const wasEnded = c.ended;
     segs.push(t, frame, dir, p);
     c.observe(dir, p, t);
-    if (!wasEnded && c.ended) this.ending.push(c);
+    if (!wasEnded && c.ended) {
+      this.ending.push(c);
+      segs.trim();
+    }
     this.expire(time);
   }
 
