@@ -173,8 +173,10 @@ function fmtTime(t: number, digits: number): string {
 
 function utcText(sec: number, nsec: number, digits: number): string {
   const d = new Date(sec * 1000);
-  const iso = d.toISOString().slice(0, 19).replace('T', ' ');
   const frac = digits > 0 ? '.' + String(Math.floor(nsec / 10 ** (9 - digits))).padStart(digits, '0') : '';
+  // Beyond the 275,760 years a Date covers (a damaged or odd timestamp): seconds since the epoch.
+  if (Number.isNaN(d.getTime())) return `${sec}${frac} s after 1970-01-01 00:00:00 UTC`;
+  const iso = d.toISOString().slice(0, 19).replace('T', ' ');
   return `${iso}${frac} UTC`;
 }
 
