@@ -14,37 +14,24 @@
  * before the capture point and their fast retransmissions, SACK, delayed
  * ACKs and window scaling; whole frames, as tcpdump writes them by default.
  *
- * Each measurement runs in its own process (peak RSS is its own):
- *   node --import tsx bench/capture.ts --worker FILE BUNDLE
+ * Each measurement runs in its own plain Node process (peak RSS is its own),
+ * as a user runs the CLI: bench/capture-run.ts, bundled.
  * The machine may be shared: CPU time (user + system, both threads) is less
  * noisy than wall time. --runs=N repeats each measurement and keeps the
  * fastest.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { buildSync } from 'esbuild';
-import type * as CliImport from '../src/cli/import';
-import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, runWorker, type BenchModule, type BenchOptions } from './util';
+import type { CaptureRunOutput } from './capture-run';
+import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, type BenchModule, type BenchOptions } from './util';
 
 const GOAL_RATIO = 3;
 const DEFAULT_SIZES = [250_000, 1_000_000];
 const SEED = 20240607;
 
-export interface CaptureWorkerOutput {
-  ms: number;
-  /** User + system CPU time of the process (both threads), ms. */
-  cpuMs: number;
-  packets: number;
-  segments: number;
-  connections: number;
-  traceBytes: number;
-  maxRss: number;
-  diagnostics: Record<string, number>;
-  error: string | null;
-}
 
 // ---------------------------------------------------------------------------
 // The generator (the cached captures are keyed by a hash of the text from
@@ -314,56 +301,30 @@ function ensureCapture(packets: number): { path: string; connections: number } {
 }
 
 /**
- * The CLI's import and its worker thread, bundled as scripts/build.mjs
- * bundles them (the worker is found next to the bundle, as in dist/).
+ * The measurement (bench/capture-run.ts, which calls the CLI's runImport) and
+ * the CLI's worker, bundled as scripts/build.mjs bundles the CLI (the worker
+ * is found next to the bundle, as in dist/).
  */
 function bundle(): string {
   const dir = resolve(DATA_DIR, 'cli');
   mkdirSync(dir, { recursive: true });
   const common = { absWorkingDir: ROOT, bundle: true, platform: 'node', target: 'node20', format: 'cjs', minify: true, logLevel: 'warning' } as const;
-  buildSync({ ...common, stdin: { contents: "export { runImport } from './src/cli/import';", resolveDir: ROOT, loader: 'ts' }, outfile: resolve(dir, 'import.cjs') });
+  buildSync({ ...common, entryPoints: ['bench/capture-run.ts'], outfile: resolve(dir, 'run.cjs') });
   buildSync({ ...common, entryPoints: ['src/cli/check-worker.ts'], outfile: resolve(dir, 'check-worker.js') });
-  return resolve(dir, 'import.cjs');
+  return resolve(dir, 'run.cjs');
 }
 
-// ---------------------------------------------------------------------------
-// The worker: one `tcptrace-cli import FILE -o DIR`
-// ---------------------------------------------------------------------------
-
-async function worker(file: string, bundlePath: string): Promise<void> {
-  const lib = createRequire(__filename)(bundlePath) as typeof CliImport;
-  const outDir = resolve(DATA_DIR, `out-${process.pid}`);
-  rmSync(outDir, { recursive: true, force: true });
-  let out = '';
-  let err = '';
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const code = await lib.runImport([file, '-o', outDir], { out: (s) => (out += s), err: (s) => (err += s) });
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  let traceBytes = 0;
-  for (const f of readdirSync(outDir)) traceBytes += statSync(resolve(outDir, f)).size;
-  rmSync(outDir, { recursive: true, force: true });
-  // Per trace: "...; N errors, N warnings, N information"; last: "FILE: pcap (...), N packets, N TCP segments, N connections; N written."
-  const diagnostics: Record<string, number> = {};
-  for (const m of out.matchAll(/; (\d+) errors?, (\d+) warnings?, (\d+) information\n/g)) {
-    diagnostics.error = (diagnostics.error ?? 0) + Number(m[1]);
-    diagnostics.warning = (diagnostics.warning ?? 0) + Number(m[2]);
-    diagnostics.information = (diagnostics.information ?? 0) + Number(m[3]);
+/** Runs one measurement in a fresh plain Node process (its peak RSS is its own) and parses its JSON line. */
+function measure(runner: string, file: string, timeoutSeconds: number): { ok: true; value: CaptureRunOutput } | { ok: false; reason: string } {
+  const r = spawnSync(process.execPath, [runner, file, resolve(DATA_DIR, 'out')], { cwd: ROOT, encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20 });
+  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { ok: false, reason: `timed out after ${timeoutSeconds} s` };
+  if (r.status !== 0) return { ok: false, reason: `exit ${r.status ?? r.signal}: ${(r.stderr || '').trim().split('\n').slice(-5).join(' | ')}` };
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  try {
+    return { ok: true, value: JSON.parse(last) as CaptureRunOutput };
+  } catch {
+    return { ok: false, reason: `no result from the run: ${last.slice(0, 200)}` };
   }
-  const total = /, ([\d]+) packets?, ([\d]+) TCP segments?.*, ([\d]+) connections?; /.exec(out);
-  const result: CaptureWorkerOutput = {
-    ms,
-    cpuMs: (cpu.user + cpu.system) / 1000,
-    packets: Number(total?.[1] ?? NaN),
-    segments: Number(total?.[2] ?? NaN),
-    connections: Number(total?.[3] ?? NaN),
-    traceBytes,
-    maxRss: process.resourceUsage().maxRSS * 1024,
-    diagnostics,
-    error: code === 0 ? null : `exit ${code}: ${err.trim().split('\n').pop()}`,
-  };
-  console.log(JSON.stringify(result));
 }
 
 interface TsharkResult {
@@ -400,12 +361,12 @@ async function run(opts: BenchOptions): Promise<void> {
   for (const n of sizes) {
     const cap = ensureCapture(n);
     process.stdout.write(`  measuring ${fmtInt(n)} packets:`);
-    let o: CaptureWorkerOutput | undefined;
+    let o: CaptureRunOutput | undefined;
     let ts: TsharkResult | undefined;
     let failed = false;
     for (let r = 0; r < runs && !failed; r++) {
       process.stdout.write(' import');
-      const w = runWorker<CaptureWorkerOutput>('capture.ts', ['--worker', cap.path, lib], opts.timeout);
+      const w = measure(lib, cap.path, opts.timeout);
       process.stdout.write(', tshark;');
       const t = tshark(cap.path, opts.timeout);
       if (!w.ok) {
@@ -459,4 +420,3 @@ export const capture: BenchModule = {
   run,
 };
 
-if (require.main === module && process.argv[2] === '--worker') void worker(process.argv[3], process.argv[4]);
