@@ -11,6 +11,8 @@ const production = process.argv.includes('--production');
 /** Node bundles: entry point -> output file. */
 const nodeBundles = [
   { entry: 'src/cli/main.ts', out: 'dist/cli.js', external: ['playwright-core'] },
+  // `tcptrace-cli import` checks the traces of large captures on this worker thread (src/cli/check-pool.ts).
+  { entry: 'src/cli/check-worker.ts', out: 'dist/check-worker.js' },
   { entry: 'src/server/server.ts', out: 'dist/server.js' },
   { entry: 'src/client/extension.ts', out: 'dist/extension.js', external: ['vscode'] },
   // The preview checks and lays out traces in a worker thread, off the extension host's main thread.

@@ -89,7 +89,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case 'render':
         return await runRender(parseArgs(rest, ['mermaid', 'svg'], true), io);
       case 'import':
-        return runImport(rest, io);
+        return await runImport(rest, io);
       default:
         throw new UsageError(`unknown command '${cmd}' (expected check, render or import)`);
     }

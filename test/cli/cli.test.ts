@@ -12,8 +12,8 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'bin', 'tcptrace-cli.js');
 
-function run(args: string[], input?: string): { code: number; out: string; err: string } {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', input });
+function run(args: string[], input?: string, env?: Record<string, string>): { code: number; out: string; err: string } {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', input, env: env && { ...process.env, ...env } });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
 }
 
@@ -22,7 +22,7 @@ const ok = join(dir, 'ok.tcptrace');
 const bad = join(dir, 'bad.tcptrace');
 
 before(() => {
-  if (!existsSync(join(root, 'dist', 'cli.js'))) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
+  if (!existsSync(join(root, 'dist', 'cli.js')) || !existsSync(join(root, 'dist', 'check-worker.js'))) spawnSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { stdio: 'inherit' });
   writeFileSync(
     ok,
     [
@@ -167,4 +167,15 @@ test('output piped into a reader that stops early (| head) is no crash: the stat
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   assert.equal(err, '', 'no stack trace');
   assert.equal(code, 1, 'exit status of the check (an error was found)');
+});
+
+test('import with the checks on the bundled worker thread (dist/check-worker.js) prints and writes what it does without', () => {
+  const capture = join(root, 'test', 'fixtures', 'captures', 'lossy-both-ways-server.pcap');
+  const outs = ['never', 'always'].map((mode) => {
+    const out = join(dir, `import-${mode}`);
+    const r = run(['import', capture, '-o', out], undefined, { TCPTRACE_IMPORT_WORKER: mode });
+    return { code: r.code, out: r.out.split(out).join('DIR'), err: r.err, trace: readFileSync(join(out, 'lossy-both-ways-server-1.tcptrace'), 'utf8') };
+  });
+  assert.equal(outs[0].err, '');
+  assert.deepEqual(outs[1], outs[0]);
 });

@@ -11,7 +11,10 @@
 import { decodeFrame, newTcpPacket, type SkipReason } from './decode';
 import { CaptureError, CaptureReader, type CaptureFormat, type PacketRecord } from './reader';
 import { ConnectionTracker, type Connection } from './tracker';
-import { summarize, writeTrace, type ConnectionSummary } from './writer';
+import { ByteSink } from './textbuf';
+import { summarize, writeTrace, writeTraceTo, type ConnectionSummary } from './writer';
+
+const KEEP_SINK = 16 << 20;
 
 export interface ImportOptions {
   /** The capture's file name, for the header comment of each trace. */
@@ -20,8 +23,17 @@ export interface ImportOptions {
   want?: (id: number) => boolean;
   /** Seconds an ended connection waits for late segments before it is handed on (default 10). */
   linger?: number;
-  /** Called once per connection, in the order connections end (ids give the order they started). */
-  onConnection(summary: ConnectionSummary, text: string | undefined): void;
+  /**
+   * Called once per connection, in the order connections end (ids give the
+   * order they started), with its trace as a string.
+   */
+  onConnection?(summary: ConnectionSummary, text: string | undefined): void;
+  /**
+   * Instead of onConnection: the trace as the UTF-8 bytes a file holds. No
+   * string is built. The bytes are valid until the callback returns (their
+   * buffer is reused for the next trace): copy what you keep.
+   */
+  onConnectionBytes?(summary: ConnectionSummary, utf8: Uint8Array | undefined): void;
 }
 
 export interface ImportReport {
@@ -51,6 +63,8 @@ export class CaptureImporter {
   private readonly linkTypes = new Set<number>();
   private error: CaptureError | undefined;
   private finished = false;
+  /** Where traces are written for onConnectionBytes (reused). */
+  private sink: ByteSink | undefined;
 
   constructor(private readonly opts: ImportOptions) {
     this.reader = new CaptureReader((r) => this.packet(r));
@@ -119,11 +133,27 @@ export class CaptureImporter {
   }
 
   private connection(c: Connection): void {
-    const want = this.opts.want ? this.opts.want(c.id) : true;
-    const text = want
-      ? writeTrace(c, { captureName: this.opts.captureName, epochSec: this.sec0, epochNsec: this.nsec0, digits: this.digits })
-      : undefined;
-    this.opts.onConnection(summarize(c), text);
+    const o = this.opts;
+    const want = o.want ? o.want(c.id) : true;
+    const wopts = { captureName: o.captureName, epochSec: this.sec0, epochNsec: this.nsec0, digits: this.digits };
+    const summary = summarize(c);
+    if (o.onConnectionBytes) {
+      let bytes: Uint8Array | undefined;
+      if (want) {
+        const sink = (this.sink ??= new ByteSink());
+        sink.reset();
+        writeTraceTo(sink, c, wopts);
+        bytes = sink.buf.subarray(0, sink.len);
+      }
+      this.tracker.release(c);
+      o.onConnectionBytes(summary, bytes);
+      // A huge trace grew the buffer: do not keep it.
+      if (this.sink && this.sink.buf.length > KEEP_SINK) this.sink = undefined;
+    } else {
+      const text = want ? writeTrace(c, wopts) : undefined;
+      this.tracker.release(c);
+      o.onConnection?.(summary, text);
+    }
   }
 }
 

@@ -3,7 +3,8 @@ export { CaptureError, CaptureReader, splitUnits, type CaptureFormat, type Captu
 export { decodeFrame, formatIp4, formatIp6, newTcpPacket, LINK_TYPE_NAMES, type SkipReason, type TcpPacket } from './decode';
 export { Connection, ConnectionTracker, SegmentTable, type CaptureEndpoint, type SegmentExtra } from './tracker';
 export { planDeliveries, type DeliveryPlan } from './reconstruct';
-export { summarize, writeTrace, type ConnectionSummary, type EndKind, type OpeningKind, type WriteOptions } from './writer';
+export { ByteSink } from './textbuf';
+export { summarize, writeTrace, writeTraceTo, type ConnectionSummary, type EndKind, type OpeningKind, type WriteOptions } from './writer';
 export {
   CaptureImporter,
   importCapture,

@@ -72,17 +72,62 @@ const HORIZON = 5;
 /** Candidates examined per question, so that pathological captures stay linear. */
 const SCAN = 64;
 
-export function planDeliveries(s: SegmentTable): DeliveryPlan {
+/**
+ * Arrays planDeliveries and the writer reuse from one connection to the next
+ * (allocating a dozen typed arrays per connection showed in profiles). A
+ * plan made with a scratch lives until the scratch's next use.
+ */
+export class PlanScratch {
+  private readonly f64s: Float64Array[] = [];
+  private readonly i32s: Int32Array[] = [];
+  private readonly u8s: Uint8Array[] = [];
+
+  f64(slot: number, n: number): Float64Array {
+    return view(this.f64s, slot, n, Float64Array);
+  }
+  i32(slot: number, n: number): Int32Array {
+    return view(this.i32s, slot, n, Int32Array);
+  }
+  u8(slot: number, n: number): Uint8Array {
+    return view(this.u8s, slot, n, Uint8Array);
+  }
+}
+
+/** Arrays longer than this are not kept for reuse. */
+const KEEP_SCRATCH = 1 << 20;
+
+function view<T extends Float64Array | Int32Array | Uint8Array>(kept: T[], slot: number, n: number, make: new (n: number) => T): T {
+  let a = kept[slot];
+  if (a === undefined || a.length < n) {
+    if (n > KEEP_SCRATCH) return new make(n);
+    a = kept[slot] = new make(Math.min(KEEP_SCRATCH, Math.max(n, a === undefined ? 0 : 2 * a.length)));
+  }
+  return a.subarray(0, n) as T;
+}
+
+// Slots of a PlanScratch.
+const F_USEQ = 0;
+const F_UACK = 1;
+const F_UEND = 2;
+const F_TREE = 3; // and 4
+const I_POS = 0;
+const I_AT = 1;
+const I_MOVED = 2;
+/** The writer's slots start here. */
+export const I_WRITER = 3;
+const U_RESENT = 0;
+
+export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanScratch()): DeliveryPlan {
   const n = s.length;
-  const { useq, uack, usack } = unwrap(s);
-  const pos = new Int32Array(n);
-  const resent = new Uint8Array(n);
-  const uend = new Float64Array(n);
-  const { moved, inferred } = findHoles(s, useq, uack);
+  const { useq, uack, usack } = unwrap(s, scratch);
+  const pos = scratch.i32(I_POS, n);
+  const resent = scratch.u8(U_RESENT, n).fill(0);
+  const uend = scratch.f64(F_UEND, n);
+  const { moved, inferred } = findHoles(s, useq, uack, scratch);
 
   // Per side: its segments in order, those that resend, those with SACK blocks, its RSTs.
   const list: [number[], number[]] = [[], []];
-  const at = new Int32Array(n); // position of a segment in its side's list
+  const at = scratch.i32(I_AT, n); // position of a segment in its side's list
   const resends: [number[], number[]] = [[], []];
   const sacks: [number[], number[]] = [[], []];
   const maxEnd = [-Infinity, -Infinity];
@@ -99,15 +144,16 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
       }
       if (uend[i] > maxEnd[d]) maxEnd[d] = uend[i];
     }
-    if (usack.has(i)) sacks[d].push(i);
   }
-  const ackTree: [MaxTree, MaxTree] = [
-    new MaxTree(list[0].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
-    new MaxTree(list[1].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
-  ];
+  // usack holds the segments with SACK blocks in capture order.
+  for (const i of usack.keys()) sacks[s.dir[i]].push(i);
+  const ackTree: [MaxTree, MaxTree] = [new MaxTree(list[0], uack, scratch, F_TREE), new MaxTree(list[1], uack, scratch, F_TREE + 1)];
 
-  /** First segment of side y after index i (its position in list[y]). */
-  const after = (y: number, i: number): number => lowerBound(list[y], i + 1);
+  /**
+   * First segment of side y after index i (its position in list[y]): the
+   * segments up to i are at[i] + 1 of i's side and the rest of the other's.
+   */
+  const after = (y: number, i: number): number => (y === s.dir[i] ? at[i] + 1 : i - at[i]);
 
   /** The first segment of the receiver that acknowledges segment i, or -1. */
   const acknowledger = (i: number): number => {
@@ -252,9 +298,9 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
 }
 
 /** Reordered originals and losses before the capture point, from holes in each sender's bytes. */
-function findHoles(s: SegmentTable, useq: Float64Array, uack: Float64Array): { moved: Int32Array; inferred: InferredLoss[] } {
+function findHoles(s: SegmentTable, useq: Float64Array, uack: Float64Array, scratch: PlanScratch): { moved: Int32Array; inferred: InferredLoss[] } {
   const n = s.length;
-  const moved = new Int32Array(n).fill(-1);
+  const moved = scratch.i32(I_MOVED, n).fill(-1);
   const inferred: InferredLoss[] = [];
   // Per side: holes as [start, end, index of the segment captured first beyond it, inferred?].
   const holes: [number[][], number[][]] = [[], []];
@@ -310,10 +356,10 @@ function sentBefore(s: SegmentTable, k: number, c: number): boolean {
 }
 
 /** Unwraps every number of each sequence space past 2^32, in capture order. */
-function unwrap(s: SegmentTable): { useq: Float64Array; uack: Float64Array; usack: Map<number, number[]> } {
+function unwrap(s: SegmentTable, scratch: PlanScratch): { useq: Float64Array; uack: Float64Array; usack: Map<number, number[]> } {
   const n = s.length;
-  const useq = new Float64Array(n);
-  const uack = new Float64Array(n);
+  const useq = scratch.f64(F_USEQ, n);
+  const uack = scratch.f64(F_UACK, n);
   const usack = new Map<number, number[]>();
   const lastRaw = [0, 0];
   const lastU = [NaN, NaN];
@@ -332,6 +378,11 @@ function unwrap(s: SegmentTable): { useq: Float64Array; uack: Float64Array; usac
     }
     return u;
   };
+  // The segments with SACK blocks, in capture order (a lookup per segment would cost more).
+  const withSack: number[] = [];
+  for (const [i, e] of s.extra) if (e.sack) withSack.push(i);
+  withSack.sort((a, b) => a - b);
+  let next = 0;
   for (let i = 0; i < n; i++) {
     const d = s.dir[i];
     const f = s.flags[i];
@@ -339,10 +390,11 @@ function unwrap(s: SegmentTable): { useq: Float64Array; uack: Float64Array; usac
     const keep = !(f & RST);
     useq[i] = un(d, s.seq[i], keep);
     uack[i] = f & ACK ? un(1 - d, s.ack[i], keep) : NaN;
-    const e = s.extra.get(i);
-    if (e?.sack) {
+    if (next < withSack.length && withSack[next] === i) {
+      next++;
+      const e = s.extra.get(i)!;
       const out: number[] = [];
-      for (const v of e.sack) out.push(un(1 - d, v, false));
+      for (const v of e.sack!) out.push(un(1 - d, v, false));
       usack.set(i, out);
     }
   }
@@ -363,33 +415,46 @@ function lowerBound(a: readonly number[], v: number): number {
 /** Maximum tree over a fixed array: the first position at or after p0 whose value is at least v. */
 class MaxTree {
   private readonly size: number;
+  private readonly n: number;
+  /** t[size + i] holds value i; t[k] the larger of t[2k] and t[2k + 1]. */
   private readonly t: Float64Array;
-  private readonly vals: readonly number[];
 
-  constructor(values: readonly number[]) {
-    this.vals = values;
+  /** Over the acknowledgment numbers of the segments `idx` (NaN, no ACK: -Infinity). */
+  constructor(idx: readonly number[], uack: Float64Array, scratch: PlanScratch, slot: number) {
+    const n = idx.length;
     let size = 1;
-    while (size < values.length) size *= 2;
+    while (size < n) size *= 2;
     this.size = size;
-    this.t = new Float64Array(2 * size).fill(-Infinity);
-    for (let i = 0; i < values.length; i++) this.t[size + i] = values[i];
-    for (let i = size - 1; i >= 1; i--) this.t[i] = Math.max(this.t[2 * i], this.t[2 * i + 1]);
+    this.n = n;
+    const t = (this.t = scratch.f64(slot, 2 * size).fill(-Infinity));
+    for (let i = 0; i < n; i++) {
+      const v = uack[idx[i]];
+      if (v === v) t[size + i] = v;
+    }
+    for (let i = size - 1; i >= 1; i--) t[i] = Math.max(t[2 * i], t[2 * i + 1]);
   }
 
   firstAtLeast(p0: number, v: number): number {
-    const vals = this.vals;
+    const t = this.t;
+    const size = this.size;
     // Usually the answer is among the next few.
-    const near = Math.min(vals.length, p0 + 8);
-    for (let p = p0; p < near; p++) if (vals[p] >= v) return p;
-    if (near >= vals.length) return -1;
-    return this.find(1, 0, this.size, near, v);
-  }
-
-  private find(node: number, nl: number, nr: number, p0: number, v: number): number {
-    if (nr <= p0 || this.t[node] < v) return -1;
-    if (nr - nl === 1) return nl;
-    const mid = (nl + nr) >> 1;
-    const r = this.find(2 * node, nl, mid, p0, v);
-    return r >= 0 ? r : this.find(2 * node + 1, mid, nr, p0, v);
+    const near = Math.min(this.n, p0 + 8);
+    for (let p = p0; p < near; p++) if (t[size + p] >= v) return p;
+    if (near >= this.n) return -1;
+    // Up from leaf `near` to the first subtree to its right that holds a value >= v, then down to its leftmost such leaf.
+    let k = size + near;
+    if (t[k] < v) {
+      for (;;) {
+        while (k & 1) k >>= 1; // a right child: its right neighbours are further up
+        if (k === 0) return -1;
+        k++;
+        if (t[k] >= v) break;
+      }
+    }
+    while (k < size) {
+      k *= 2;
+      if (t[k] < v) k++;
+    }
+    return k - size;
   }
 }

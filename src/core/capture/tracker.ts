@@ -5,7 +5,7 @@
  * it has ended and gone quiet, so that memory follows the connections open at
  * once, not the length of the capture.
  *
- * Segments are stored column-wise in typed arrays (about 50 bytes each).
+ * Segments are stored column-wise in typed arrays (40 bytes each).
  */
 import { ACK, FIN, RST, SYN } from '../syntax/ast';
 import { seqAdd, seqGe, seqGt } from '../tcp/seq';
@@ -30,24 +30,35 @@ export interface SegmentExtra {
   sack: number[] | undefined;
 }
 
-/** A connection's segments, column by column. */
+/** A connection's segments, column by column: typed arrays over one buffer (40 bytes a segment). */
 export class SegmentTable {
   length = 0;
-  time = new Float64Array(16);
-  frame = new Uint32Array(16);
-  dir = new Uint8Array(16);
-  flags = new Uint8Array(16);
-  seq = new Uint32Array(16);
-  ack = new Uint32Array(16);
-  win = new Uint16Array(16);
-  urg = new Uint16Array(16);
-  len = new Uint32Array(16);
+  time!: Float64Array;
+  frame!: Uint32Array;
+  dir!: Uint8Array;
+  flags!: Uint8Array;
+  seq!: Uint32Array;
+  ack!: Uint32Array;
+  win!: Uint16Array;
+  urg!: Uint16Array;
+  len!: Uint32Array;
   /** The timestamp option's TSval (RFC 7323), where tsOk is 1. */
-  tsv = new Uint32Array(16);
-  tse = new Uint32Array(16);
-  tsOk = new Uint8Array(16);
+  tsv!: Uint32Array;
+  tse!: Uint32Array;
+  tsOk!: Uint8Array;
+  /** 1 where `extra` has an entry (cheaper to test than the map). */
+  hasExtra!: Uint8Array;
   /** SYN options and SACK blocks, by segment index. */
   extra = new Map<number, SegmentExtra>();
+
+  constructor(capacity = 32) {
+    this.allocate(capacity);
+  }
+
+  /** Segments the columns have room for. */
+  get capacity(): number {
+    return this.time.length;
+  }
 
   push(time: number, frame: number, dir: number, p: TcpPacket): number {
     const i = this.length;
@@ -64,7 +75,9 @@ export class SegmentTable {
     this.tsv[i] = p.tsVal >= 0 ? p.tsVal : 0;
     this.tse[i] = p.tsVal >= 0 ? p.tsEcr : 0;
     this.tsOk[i] = p.tsVal >= 0 ? 1 : 0;
+    this.hasExtra[i] = 0;
     if (p.flags & SYN || p.sack.length > 0) {
+      this.hasExtra[i] = 1;
       this.extra.set(i, {
         mss: p.flags & SYN ? p.mss : -1,
         wscale: p.flags & SYN ? p.wscale : -1,
@@ -78,25 +91,66 @@ export class SegmentTable {
     return i;
   }
 
-  private grow(): void {
-    const n = this.time.length * 2;
-    const g = <T extends Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, make: new (n: number) => T): T => {
-      const b = new make(n);
-      b.set(a);
-      return b;
+  /** One buffer for all columns (one allocation, not twelve), widest first so that each view is aligned. */
+  private allocate(n: number): void {
+    const buf = new ArrayBuffer(n * 40);
+    let at = 0;
+    const take = <T>(make: new (b: ArrayBuffer, at: number, n: number) => T, bytes: number): T => {
+      const a = new make(buf, at, n);
+      at += bytes * n;
+      return a;
     };
-    this.time = g(this.time, Float64Array);
-    this.frame = g(this.frame, Uint32Array);
-    this.dir = g(this.dir, Uint8Array);
-    this.flags = g(this.flags, Uint8Array);
-    this.seq = g(this.seq, Uint32Array);
-    this.ack = g(this.ack, Uint32Array);
-    this.win = g(this.win, Uint16Array);
-    this.urg = g(this.urg, Uint16Array);
-    this.len = g(this.len, Uint32Array);
-    this.tsv = g(this.tsv, Uint32Array);
-    this.tse = g(this.tse, Uint32Array);
-    this.tsOk = g(this.tsOk, Uint8Array);
+    this.time = take(Float64Array, 8);
+    this.frame = take(Uint32Array, 4);
+    this.seq = take(Uint32Array, 4);
+    this.ack = take(Uint32Array, 4);
+    this.len = take(Uint32Array, 4);
+    this.tsv = take(Uint32Array, 4);
+    this.tse = take(Uint32Array, 4);
+    this.win = take(Uint16Array, 2);
+    this.urg = take(Uint16Array, 2);
+    this.dir = take(Uint8Array, 1);
+    this.flags = take(Uint8Array, 1);
+    this.tsOk = take(Uint8Array, 1);
+    this.hasExtra = take(Uint8Array, 1);
+  }
+
+  private grow(): void {
+    this.resize(this.time.length * 2);
+  }
+
+  /**
+   * Gives back the room beyond the segments (a connection that has ended
+   * waits for late segments with only what it holds: a thousand of them may
+   * wait at once).
+   */
+  trim(): void {
+    if (this.capacity > this.length + 8) this.resize(this.length + 8);
+  }
+
+  private resize(capacity: number): void {
+    const n = this.length;
+    const old = [this.time, this.frame, this.seq, this.ack, this.len, this.tsv, this.tse, this.win, this.urg, this.dir, this.flags, this.tsOk, this.hasExtra] as const;
+    this.allocate(capacity);
+    this.time.set(old[0].subarray(0, n));
+    this.frame.set(old[1].subarray(0, n));
+    this.seq.set(old[2].subarray(0, n));
+    this.ack.set(old[3].subarray(0, n));
+    this.len.set(old[4].subarray(0, n));
+    this.tsv.set(old[5].subarray(0, n));
+    this.tse.set(old[6].subarray(0, n));
+    this.win.set(old[7].subarray(0, n));
+    this.urg.set(old[8].subarray(0, n));
+    this.dir.set(old[9].subarray(0, n));
+    this.flags.set(old[10].subarray(0, n));
+    this.tsOk.set(old[11].subarray(0, n));
+    this.hasExtra.set(old[12].subarray(0, n));
+  }
+
+  /** Empties the table for another connection, keeping its arrays. */
+  reset(): void {
+    this.length = 0;
+    this.extra.clear();
   }
 
   /** Sequence space the segment occupies: payload, plus one each for SYN and FIN. */
@@ -107,7 +161,6 @@ export class SegmentTable {
 }
 
 export class Connection {
-  readonly segs = new SegmentTable();
   /** Bytes of payload each way. */
   readonly bytes: [number, number] = [0, 0];
   /** ISN of each side, from its SYN or SYN,ACK. */
@@ -128,12 +181,20 @@ export class Connection {
   previous: number | undefined;
   /** Frames whose timestamp was earlier than the previous segment's (written at the previous time). */
   timeFixes = 0;
+  /** Handed on by the tracker (its 4-tuple may now belong to a newer connection). */
+  handed = false;
+  /** IPv4: the 4-tuple as the tracker's table keys it (lower endpoint, higher endpoint, hash). */
+  lo = 0;
+  hi = 0;
+  hash = 0;
 
   constructor(
     readonly id: number,
+    /** IPv6: the 4-tuple as a string; '' for IPv4. */
     readonly key: string,
     /** ep[0] sent the first captured segment. */
     readonly ep: [CaptureEndpoint, CaptureEndpoint],
+    readonly segs = new SegmentTable(),
   ) {}
 
   get packets(): number {
@@ -183,9 +244,13 @@ export interface TrackerOptions {
 }
 
 export class ConnectionTracker {
-  private readonly open = new Map<string, Connection>();
+  /** Open connections by 4-tuple: IPv4 in a hash table of numbers (no key string per packet), IPv6 by a string. */
+  private readonly open4 = new TupleTable();
+  private readonly open6 = new Map<string, Connection>();
   /** Connections that have ended, in the order they ended: handed on after the linger time. */
   private readonly ending: Connection[] = [];
+  /** Segment tables given back by `release`, for new connections (growing and zeroing arrays costs). */
+  private readonly spare: SegmentTable[] = [];
   private endingHead = 0;
   private nextId = 1;
   private readonly linger: number;
@@ -201,19 +266,40 @@ export class ConnectionTracker {
   }
 
   add(p: TcpPacket, time: number, frame: number): void {
-    const key = this.keyOf(p);
-    let c = this.open.get(key);
+    let c: Connection | undefined;
+    let key = '';
+    let lo = 0;
+    let hi = 0;
+    let h = 0;
+    if (p.family === 4) {
+      // Each endpoint as one number (address * 2^16 + port, exact below 2^48), the lower one first.
+      const a = p.src4 * 65536 + p.sport;
+      const b = p.dst4 * 65536 + p.dport;
+      if (a <= b) {
+        lo = a;
+        hi = b;
+        h = tupleHash(p.src4, p.sport, p.dst4, p.dport);
+      } else {
+        lo = b;
+        hi = a;
+        h = tupleHash(p.dst4, p.dport, p.src4, p.sport);
+      }
+      c = this.open4.get(lo, hi, h);
+    } else {
+      key = key6(p);
+      c = this.open6.get(key);
+    }
     let dir = 0;
     if (c) {
       dir = this.dirOf(c, p);
       if (p.flags & SYN && !(p.flags & (ACK | RST)) && this.startsNew(c, dir, p)) {
         this.hand(c);
         const prev = c.id;
-        c = this.create(key, p);
+        c = this.create(p, key, lo, hi, h);
         c.previous = prev;
         dir = 0;
       }
-    } else c = this.create(key, p);
+    } else c = this.create(p, key, lo, hi, h);
     const segs = c.segs;
     let t = time;
     if (segs.length > 0 && t < segs.time[segs.length - 1]) {
@@ -223,15 +309,33 @@ export class ConnectionTracker {
     const wasEnded = c.ended;
     segs.push(t, frame, dir, p);
     c.observe(dir, p, t);
-    if (!wasEnded && c.ended) this.ending.push(c);
+    if (!wasEnded && c.ended) {
+      this.ending.push(c);
+      segs.trim();
+    }
     this.expire(time);
+  }
+
+  /**
+   * Gives a handed-on connection's segment table back for reuse: the caller
+   * is done with `c` (its segments are gone after this).
+   */
+  release(c: Connection): void {
+    if (this.spare.length < MAX_SPARE && c.segs.capacity <= MAX_SPARE_SEGMENTS) {
+      c.segs.reset();
+      this.spare.push(c.segs);
+    }
   }
 
   /** The end of the capture: every connection still open is handed on, in the order they started. */
   finish(): void {
-    const rest = [...this.open.values()].sort((a, b) => a.id - b.id);
-    this.open.clear();
-    for (const c of rest) this.opts.onConnection(c);
+    const rest = [...this.open4.values(), ...this.open6.values()].sort((a, b) => a.id - b.id);
+    this.open4.clear();
+    this.open6.clear();
+    for (const c of rest) {
+      c.handed = true;
+      this.opts.onConnection(c);
+    }
     this.ending.length = 0;
     this.endingHead = 0;
   }
@@ -240,7 +344,7 @@ export class ConnectionTracker {
     const q = this.ending;
     while (this.endingHead < q.length) {
       const c = q[this.endingHead];
-      if (this.open.get(c.key) !== c) {
+      if (c.handed) {
         this.endingHead++; // already handed on (its 4-tuple was reused)
         continue;
       }
@@ -255,8 +359,12 @@ export class ConnectionTracker {
     }
   }
 
+  /** Hands on an open connection (once: it leaves the table). */
   private hand(c: Connection): void {
-    if (this.open.get(c.key) === c) this.open.delete(c.key);
+    if (c.handed) return;
+    c.handed = true;
+    if (c.key === '') this.open4.delete(c.lo, c.hi, c.hash);
+    else this.open6.delete(c.key);
     this.opts.onConnection(c);
   }
 
@@ -280,9 +388,14 @@ export class ConnectionTracker {
     return c.highAck[1 - dir] === undefined || c.isn[1 - dir] === undefined;
   }
 
-  private create(key: string, p: TcpPacket): Connection {
-    const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')]);
-    this.open.set(key, c);
+  private create(p: TcpPacket, key: string, lo: number, hi: number, h: number): Connection {
+    const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')], this.spare.pop());
+    if (key === '') {
+      c.lo = lo;
+      c.hi = hi;
+      c.hash = h;
+      this.open4.set(lo, hi, h, c);
+    } else this.open6.set(key, c);
     return c;
   }
 
@@ -293,19 +406,114 @@ export class ConnectionTracker {
     // Same port both sides: compare addresses.
     return e.address === addressOf(p, 'src') ? 0 : 1;
   }
+}
 
-  /** The 4-tuple, the same both ways. */
-  private keyOf(p: TcpPacket): string {
-    let a: string;
-    let b: string;
-    if (p.family === 4) {
-      a = `${p.src4}:${p.sport}`;
-      b = `${p.dst4}:${p.dport}`;
-    } else {
-      a = `${hex16(p.bytes, p.src6)}.${p.sport}`;
-      b = `${hex16(p.bytes, p.dst6)}.${p.dport}`;
+/**
+ * Spare segment tables kept at most, and the largest kept (in segments: about
+ * 50 bytes each). A table reused keeps its size, so keeping big ones would
+ * let every connection hold one, and memory grow with the capture.
+ */
+const MAX_SPARE = 64;
+const MAX_SPARE_SEGMENTS = 1024;
+
+/** The IPv6 4-tuple as a string, the same both ways. */
+function key6(p: TcpPacket): string {
+  const a = `${hex16(p.bytes, p.src6)}.${p.sport}`;
+  const b = `${hex16(p.bytes, p.dst6)}.${p.dport}`;
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** A 32-bit hash of an IPv4 4-tuple (lower endpoint first). */
+function tupleHash(a: number, ap: number, b: number, bp: number): number {
+  let h = Math.imul(a | 0, 0x85ebca6b) ^ Math.imul((b | 0) + 0x7f4a7c15, 0xc2b2ae35) ^ Math.imul((ap << 16) | bp, 0x27d4eb2f);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h;
+}
+
+/**
+ * Open IPv4 connections by their two endpoint numbers: open addressing with
+ * linear probing, deletion by backward shift (no tombstones), so that a
+ * lookup per packet allocates nothing.
+ */
+class TupleTable {
+  private mask = 63;
+  private size = 0;
+  private lo = new Float64Array(64);
+  private hi = new Float64Array(64);
+  private hash = new Int32Array(64);
+  private slot: (Connection | undefined)[] = new Array<Connection | undefined>(64).fill(undefined);
+
+  get(lo: number, hi: number, h: number): Connection | undefined {
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const c = this.slot[i];
+      if (c === undefined) return undefined;
+      if (this.lo[i] === lo && this.hi[i] === hi) return c;
     }
-    return a < b ? `${a}|${b}` : `${b}|${a}`;
+  }
+
+  set(lo: number, hi: number, h: number, c: Connection): void {
+    if ((this.size + 1) * 2 > this.mask + 1) this.resize((this.mask + 1) * 2);
+    const mask = this.mask;
+    let i = h & mask;
+    for (; this.slot[i] !== undefined; i = (i + 1) & mask) {
+      if (this.lo[i] === lo && this.hi[i] === hi) {
+        this.slot[i] = c;
+        return;
+      }
+    }
+    this.lo[i] = lo;
+    this.hi[i] = hi;
+    this.hash[i] = h;
+    this.slot[i] = c;
+    this.size++;
+  }
+
+  delete(lo: number, hi: number, h: number): void {
+    const mask = this.mask;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      if (this.slot[i] === undefined) return;
+      if (this.lo[i] === lo && this.hi[i] === hi) break;
+    }
+    this.size--;
+    // Backward shift: move up every later entry of the run whose home is not between the hole and it.
+    for (let j = (i + 1) & mask; this.slot[j] !== undefined; j = (j + 1) & mask) {
+      const home = this.hash[j] & mask;
+      const between = i <= j ? i < home && home <= j : i < home || home <= j;
+      if (between) continue;
+      this.lo[i] = this.lo[j];
+      this.hi[i] = this.hi[j];
+      this.hash[i] = this.hash[j];
+      this.slot[i] = this.slot[j];
+      i = j;
+    }
+    this.slot[i] = undefined;
+  }
+
+  values(): Connection[] {
+    return this.slot.filter((c): c is Connection => c !== undefined);
+  }
+
+  clear(): void {
+    this.slot.fill(undefined);
+    this.size = 0;
+  }
+
+  private resize(cap: number): void {
+    const { lo, hi, hash, slot } = this;
+    this.mask = cap - 1;
+    this.lo = new Float64Array(cap);
+    this.hi = new Float64Array(cap);
+    this.hash = new Int32Array(cap);
+    this.slot = new Array<Connection | undefined>(cap).fill(undefined);
+    this.size = 0;
+    for (let i = 0; i < slot.length; i++) {
+      const c = slot[i];
+      if (c !== undefined) this.set(lo[i], hi[i], hash[i], c);
+    }
   }
 }
 

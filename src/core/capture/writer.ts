@@ -8,7 +8,8 @@
  */
 import { ACK, FIN, RST, SYN, URG } from '../syntax/ast';
 import { flagText } from '../tcp/rfc9293';
-import { planDeliveries, type DeliveryPlan, type InferredLoss } from './reconstruct';
+import { I_WRITER, PlanScratch, planDeliveries, type DeliveryPlan, type InferredLoss } from './reconstruct';
+import { ByteSink, utf8 } from './textbuf';
 import type { CaptureEndpoint, Connection, SegmentTable } from './tracker';
 
 /** How a connection begins in the capture. */
@@ -172,8 +173,10 @@ function fmtTime(t: number, digits: number): string {
 
 function utcText(sec: number, nsec: number, digits: number): string {
   const d = new Date(sec * 1000);
-  const iso = d.toISOString().slice(0, 19).replace('T', ' ');
   const frac = digits > 0 ? '.' + String(Math.floor(nsec / 10 ** (9 - digits))).padStart(digits, '0') : '';
+  // Beyond the 275,760 years a Date covers (a damaged or odd timestamp): seconds since the epoch.
+  if (Number.isNaN(d.getTime())) return `${sec}${frac} s after 1970-01-01 00:00:00 UTC`;
+  const iso = d.toISOString().slice(0, 19).replace('T', ' ');
   return `${iso}${frac} UTC`;
 }
 
@@ -181,20 +184,92 @@ function u32(v: number): number {
   return ((v % 4294967296) + 4294967296) % 4294967296;
 }
 
+// The fixed pieces of segment lines, encoded once.
+const NL = 10;
+const SP = 32;
+const B_ACK = utf8(' ack=');
+const B_LEN = utf8(' len=');
+const B_WIN = utf8(' win=');
+const B_URG = utf8(' urg=');
+const B_MSS = utf8(' mss=');
+const B_WSCALE = utf8(' wscale=');
+const B_SACKOK = utf8(' sackok');
+const B_TS = utf8(' ts=');
+const B_SACK = utf8(' sack=');
+const B_AS = utf8(' as f');
+const B_FRAME_NOTE = utf8('  # frame ');
+const B_NOTE = utf8('  # ');
+const B_DELIVER = utf8('deliver f');
+type Arrow = '->' | '-x' | '~>';
+const ARROWS: readonly Arrow[] = ['->', '-x', '~>'];
+
+/**
+ * The start of a segment line up to its seq: `client -> server: ACK seq=`,
+ * per sending side, arrow and flags byte, for one pair of names (made as
+ * lines need them).
+ */
+class LinePrefixes {
+  /** [(side * 3 + arrow) * 256 + flags] */
+  private readonly made: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(2 * 3 * 256).fill(undefined);
+  constructor(private readonly names: [string, string]) {}
+
+  get(side: number, arrow: number, flags: number): Uint8Array {
+    const k = (side * 3 + arrow) * 256 + flags;
+    return (this.made[k] ??= utf8(`${this.names[side]} ${ARROWS[arrow]} ${this.names[1 - side]}: ${flagText(flags)} seq=`));
+  }
+}
+const prefixCache = new Map<string, LinePrefixes>();
+
+function prefixesFor(names: [string, string]): LinePrefixes {
+  const key = `${names[0]}\n${names[1]}`;
+  let p = prefixCache.get(key);
+  if (!p) {
+    p = new LinePrefixes(names);
+    prefixCache.set(key, p);
+  }
+  return p;
+}
+
+/** The arrays of every connection's plan, reused (one connection is written at a time). */
+const scratch = new PlanScratch();
+
+/** One sink for every trace: its buffer is reused (and dropped when a huge trace grew it). */
+let shared: ByteSink | undefined;
+const KEEP_SINK = 16 << 20;
+
+function withSink<T>(fn: (sink: ByteSink) => T): T {
+  const sink = shared ?? new ByteSink();
+  shared = undefined; // a reentrant call (none today) gets its own
+  sink.reset();
+  try {
+    return fn(sink);
+  } finally {
+    if (sink.buf.length <= KEEP_SINK) shared = sink;
+  }
+}
+
 /** The `.tcptrace` text of one connection. */
 export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
+  return withSink((sink) => {
+    writeTraceTo(sink, c, opts);
+    return sink.text();
+  });
+}
+
+/** Appends the `.tcptrace` text of one connection to `sink`, as UTF-8. */
+export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions): void {
   const s = c.segs;
   const n = s.length;
   const digits = opts.digits ?? 6;
   const roles = rolesOf(c);
   const sum = summarize(c);
-  const plan = planDeliveries(s);
+  const plan = planDeliveries(s, scratch);
   const names = roles.names;
   const first = roles.first;
   const second = 1 - first;
-  const out: string[] = [];
   const w = (line: string): void => {
-    out.push(line);
+    sink.str(line);
+    sink.byte(NL);
   };
 
   // ---- header ----
@@ -222,73 +297,134 @@ export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
   else if (roles.listener >= 0) w(`${names[roles.listener]}: listen`);
 
   // ---- the segments, with late deliveries, reordered originals and inferred losses ----
-  const head = new Int32Array(n).fill(-1);
-  const tail = new Int32Array(n).fill(-1);
-  const next = new Int32Array(n).fill(-1);
-  const movedHead = new Int32Array(n).fill(-1);
-  const movedNext = new Int32Array(n).fill(-1);
-  const movedTail = new Int32Array(n).fill(-1);
+  // Lists threaded through typed arrays: the deliveries due after each event, the moved sends before it.
+  const head = scratch.i32(I_WRITER, n).fill(-1);
+  const tail = scratch.i32(I_WRITER + 1, n).fill(-1);
+  const next = scratch.i32(I_WRITER + 2, n).fill(-1);
+  let anyMoved = false;
+  const pos = plan.pos;
+  const moved = plan.moved;
   for (let i = 0; i < n; i++) {
-    const p = plan.pos[i];
-    const m = plan.moved[i];
+    const p = pos[i];
+    const m = moved[i];
     // A moved send is always followed by a deliver line, even at its own capture position.
     if (p > i || (m >= 0 && p >= 0)) {
       if (head[p] < 0) head[p] = i;
       else next[tail[p]] = i;
       tail[p] = i;
     }
-    if (m >= 0) {
+    if (m >= 0) anyMoved = true;
+  }
+  let movedHead: Int32Array | undefined;
+  let movedNext: Int32Array | undefined;
+  if (anyMoved) {
+    movedHead = scratch.i32(I_WRITER + 3, n).fill(-1);
+    movedNext = scratch.i32(I_WRITER + 4, n).fill(-1);
+    const movedTail = scratch.i32(I_WRITER + 5, n).fill(-1);
+    for (let i = 0; i < n; i++) {
+      const m = moved[i];
+      if (m < 0) continue;
       if (movedHead[m] < 0) movedHead[m] = i;
       else movedNext[movedTail[m]] = i;
       movedTail[m] = i;
     }
   }
+  const pre = prefixesFor(names);
   let inf = 0;
   const inferred = plan.inferred;
+  const frame = s.frame;
   for (let i = 0; i < n; i++) {
     for (; inf < inferred.length && inferred[inf].before === i; inf++) w(inferredLine(s, inferred[inf], names));
-    for (let k = movedHead[i]; k >= 0; k = movedNext[k]) {
-      const lost = plan.pos[k] < 0;
-      w(segmentLine(s, k, names, digits, lost ? '-x' : '~>', `frame ${s.frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${s.frame[i]}, which overtook it`));
+    if (movedHead !== undefined) {
+      for (let k = movedHead[i]; k >= 0; k = movedNext![k]) {
+        const lost = pos[k] < 0;
+        segmentLine(sink, s, k, names, pre, digits, lost ? 1 : 2, `frame ${frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${frame[i]}, which overtook it`);
+      }
     }
-    const p = plan.pos[i];
-    if (plan.moved[i] < 0) w(segmentLine(s, i, names, digits, p < 0 ? '-x' : p === i ? '->' : '~>'));
-    for (let j = head[i]; j >= 0; j = next[j]) w(`deliver f${s.frame[j]}`);
+    const p = pos[i];
+    if (moved[i] < 0) segmentLine(sink, s, i, names, pre, digits, p < 0 ? 1 : p === i ? 0 : 2);
+    for (let j = head[i]; j >= 0; j = next[j]) {
+      sink.bytes(B_DELIVER);
+      sink.u32(frame[j]);
+      sink.byte(NL);
+    }
   }
-  return out.join('\n') + '\n';
 }
 
 /**
- * One segment. `movedNote` marks a send written before its capture position
- * (a reordered original): it then has no time of its own, and says when it was captured.
+ * One segment, and its newline. `movedNote` marks a send written before its
+ * capture position (a reordered original): it then has no time of its own,
+ * and says when it was captured. `arrow`: 0 ->, 1 -x, 2 ~>.
  */
-function segmentLine(s: SegmentTable, i: number, names: [string, string], digits: number, arrow: '->' | '-x' | '~>', movedNote?: string): string {
+function segmentLine(sink: ByteSink, s: SegmentTable, i: number, names: [string, string], pre: LinePrefixes, digits: number, arrow: number, movedNote?: string): void {
   const d = s.dir[i];
   const f = s.flags[i];
-  const time = fmtTime(s.time[i], digits);
   if (f === 0) {
     // The language has no flag-less segment (a "null scan"): say what was there.
-    return `note over ${names[d]}: ${time} frame ${s.frame[i]}: a segment with no flags from ${names[d]} (seq=${s.seq[i]}, len=${s.len[i]}), not part of TCP's state machine`;
+    sink.str(`note over ${names[d]}: ${fmtTime(s.time[i], digits)} frame ${s.frame[i]}: a segment with no flags from ${names[d]} (seq=${s.seq[i]}, len=${s.len[i]}), not part of TCP's state machine`);
+    sink.byte(NL);
+    return;
   }
-  let line = `${movedNote ? '' : `${time} `}${names[d]} ${arrow} ${names[1 - d]}: ${flagText(f)} seq=${s.seq[i]}`;
-  if (f & ACK) line += ` ack=${s.ack[i]}`;
-  if (s.len[i] > 0) line += ` len=${s.len[i]}`;
-  line += ` win=${s.win[i]}`;
-  if (f & URG) line += ` urg=${s.urg[i]}`;
-  const e = s.extra.get(i);
+  if (movedNote === undefined) {
+    sink.time(s.time[i], digits);
+    sink.byte(SP);
+  }
+  sink.bytes(pre.get(d, arrow, f));
+  sink.u32(s.seq[i]);
+  if (f & ACK) {
+    sink.bytes(B_ACK);
+    sink.u32(s.ack[i]);
+  }
+  const len = s.len[i];
+  if (len > 0) {
+    sink.bytes(B_LEN);
+    sink.u32(len);
+  }
+  sink.bytes(B_WIN);
+  sink.u32(s.win[i]);
+  if (f & URG) {
+    sink.bytes(B_URG);
+    sink.u32(s.urg[i]);
+  }
+  const e = s.hasExtra[i] ? s.extra.get(i) : undefined;
   if (e) {
-    if (e.mss >= 0) line += ` mss=${e.mss}`;
-    if (e.wscale >= 0) line += ` wscale=${e.wscale}`;
-    if (e.sackOk) line += ' sackok';
-    if (e.tsVal >= 0) line += ` ts=${e.tsVal}:${e.tsEcr}`;
+    if (e.mss >= 0) {
+      sink.bytes(B_MSS);
+      sink.u32(e.mss);
+    }
+    if (e.wscale >= 0) {
+      sink.bytes(B_WSCALE);
+      sink.u32(e.wscale);
+    }
+    if (e.sackOk) sink.bytes(B_SACKOK);
+    if (e.tsVal >= 0) {
+      sink.bytes(B_TS);
+      sink.u32(e.tsVal);
+      sink.byte(58); // ':'
+      sink.u32(e.tsEcr);
+    }
     if (e.sack) {
-      const blocks: string[] = [];
-      for (let b = 0; b < e.sack.length; b += 2) blocks.push(`${e.sack[b]}-${e.sack[b + 1]}`);
-      line += ` sack=${blocks.join(',')}`;
+      sink.bytes(B_SACK);
+      for (let b = 0; b < e.sack.length; b += 2) {
+        if (b > 0) sink.byte(44); // ','
+        sink.u32(e.sack[b]);
+        sink.byte(45); // '-'
+        sink.u32(e.sack[b + 1]);
+      }
     }
   }
-  if (arrow === '~>') line += ` as f${s.frame[i]}`;
-  return `${line}  # ${movedNote ?? `frame ${s.frame[i]}`}`;
+  if (arrow === 2) {
+    sink.bytes(B_AS);
+    sink.u32(s.frame[i]);
+  }
+  if (movedNote === undefined) {
+    sink.bytes(B_FRAME_NOTE);
+    sink.u32(s.frame[i]);
+  } else {
+    sink.bytes(B_NOTE);
+    sink.str(movedNote);
+  }
+  sink.byte(NL);
 }
 
 /** A segment lost before the capture point: the hole it left and its retransmission show it was sent. */

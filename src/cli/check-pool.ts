@@ -1,0 +1,422 @@
+/**
+ * Checking the traces an import writes, on other threads. Checking costs
+ * more than importing, and a machine has more than one core: the main thread
+ * reads the capture and writes the traces, worker threads
+ * (dist/check-worker.js; one per core but one, up to three) check them, and
+ * wall time approaches the larger of the two instead of their sum.
+ *
+ * Traces go to the workers in batches, through a ring of shared memory of
+ * MAX_BACKLOG bytes. Every worker hears of every batch; each batch is
+ * claimed by whoever sets its slot in a shared array first. Memory stays
+ * bounded: when the ring is full (the workers are behind), the main thread
+ * checks the next trace itself instead of queuing it, which also shares the
+ * checking out when checking is the slower side. At the end the main thread
+ * takes back, newest first, the batches no worker has started, so no thread
+ * idles while another has work.
+ *
+ * Nothing blocks the main thread: results are picked up with
+ * receiveMessageOnPort as traces are submitted, and awaited at the end. A
+ * worker that fails (it cannot start, throws, exits) is reported through
+ * `failure`; every trace it had not answered for is checked in the main
+ * thread, so the results are the same either way. (A worker that stopped
+ * answering without exiting would make the import wait, as a check that
+ * never returned would without workers.)
+ */
+import * as buffer from 'node:buffer';
+import { existsSync } from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { check } from '../core';
+
+export interface Counts {
+  error: number;
+  warning: number;
+  information: number;
+  hint: number;
+}
+
+/** Checks one trace as the import does (streaming, no syntax tree kept) and counts its diagnostics by severity. */
+export function countDiagnostics(text: string): Counts {
+  const counts: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
+  for (const d of check(text, { keepSyntax: false }).diagnostics) counts[d.severity]++;
+  return counts;
+}
+
+const decoder = new TextDecoder();
+// Node 20.13 and later.
+const isAscii = (buffer as { isAscii?: (b: Uint8Array) => boolean }).isAscii;
+
+/**
+ * The text of UTF-8 bytes. An imported trace is ASCII but for a line or two
+ * of its header (the title's arrow, the capture's name), and decoding UTF-8
+ * costs several times more than Latin-1: the ASCII tail after the last
+ * non-ASCII byte is decoded as Latin-1, the head as UTF-8. Cutting after a
+ * non-ASCII byte never splits a character, so the text is the same.
+ */
+export function decodeUtf8(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (isAscii === undefined || n <= HEAD) return decoder.decode(bytes);
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, n);
+  // Non-ASCII bytes anywhere past the head: the plain way.
+  if (!isAscii(b.subarray(HEAD))) return decoder.decode(bytes);
+  let k = HEAD;
+  while (k > 0 && bytes[k - 1] < 0x80) k--;
+  if (k === 0) return b.toString('latin1');
+  return b.toString('utf8', 0, k) + b.toString('latin1', k, n);
+}
+
+/** Where the non-ASCII bytes of a trace are looked for (its header is shorter). */
+const HEAD = 2048;
+
+export function checkBytes(bytes: Uint8Array): Counts {
+  return countDiagnostics(decodeUtf8(bytes));
+}
+
+export interface TraceChecker {
+  /** Checks a trace (its UTF-8 bytes, read during the call: the caller may then reuse them); `done` gets its counts, now or later. */
+  submit(bytes: Uint8Array, done: (counts: Counts) => void): void;
+  /** Resolves once every submitted trace has been checked and its `done` called. */
+  finish(): Promise<void>;
+  /** Stops the worker, if any (also after an error). */
+  close(): void;
+  /** Why the worker failed, if it did (its traces were then checked in the main thread). */
+  readonly failure: string | undefined;
+}
+
+/** Everything in the calling thread, as each trace comes. */
+export class InThreadChecker implements TraceChecker {
+  readonly failure = undefined;
+  submit(bytes: Uint8Array, done: (counts: Counts) => void): void {
+    done(checkBytes(bytes));
+  }
+  async finish(): Promise<void> {}
+  close(): void {}
+}
+
+/** The batch number of the last message of an import: the worker answers at once (with no counts). */
+export const LAST = -1;
+
+/** A batch for the worker: its traces lie one after another in the shared ring, from `start`. */
+export interface BatchMessage {
+  seq: number;
+  start: number;
+  lens: number[];
+}
+export type ResultMessage = { seq: number; counts: number[] } | { seq: number; error: string };
+export interface WorkerSetup {
+  /** The traces the worker has to check (written by the main thread, read by whoever checks them). */
+  ring: SharedArrayBuffer;
+  /** Per slot (seq % length): seq + 1 while the batch waits, -(seq + 1) once someone took it. */
+  claims: Int32Array;
+  results: MessagePort;
+}
+
+/**
+ * Bytes of traces waiting for the worker or being checked by it, at most:
+ * the size of the shared ring. When it is full the main thread checks.
+ */
+export const MAX_BACKLOG = 4 << 20;
+/** Traces are sent in batches of about this many bytes (one message per trace would cost more than small traces). */
+export const BATCH_BYTES = 64 << 10;
+const SLOTS = 1024;
+
+export interface WorkerCheckerOptions {
+  /** The worker's script: a .js file, or .ts loaded through tsx (default: defaultWorkerScript()). */
+  script?: string;
+  batchBytes?: number;
+  /** The size of the shared ring (default MAX_BACKLOG). */
+  maxBacklog?: number;
+  /** Take back at the end what the workers have not started (default true; tests turn it off to make the workers do everything). */
+  takeBack?: boolean;
+  /** How many worker threads (default: defaultWorkers()). */
+  workers?: number;
+}
+
+interface Batch {
+  seq: number;
+  /** Its bytes in the ring: [start, end), the traces one after another. */
+  start: number;
+  end: number;
+  lens: number[];
+  done: ((counts: Counts) => void)[];
+}
+
+/** The bundled worker next to this file (dist/check-worker.js), or, run from source (tests), its TypeScript. */
+export function defaultWorkerScript(): string | undefined {
+  const bundled = join(__dirname, 'check-worker.js');
+  if (existsSync(bundled)) return bundled;
+  const source = join(__dirname, 'check-worker.ts');
+  if (existsSync(source)) return source;
+  return undefined;
+}
+
+/** Checks the traces of a batch, reading them from the ring; the counts, four per trace. */
+export function checkBatch(ring: Uint8Array, start: number, lens: readonly number[]): number[] {
+  const counts: number[] = [];
+  let at = start;
+  for (const n of lens) {
+    const c = checkBytes(ring.subarray(at, at + n));
+    counts.push(c.error, c.warning, c.information, c.hint);
+    at += n;
+  }
+  return counts;
+}
+
+/**
+ * Traces go through a ring of shared memory: the main thread copies each
+ * one in (the only copy: no message carries trace bytes), the worker
+ * decodes it from there. Space is taken in order and given back as the
+ * worker answers, oldest first; a batch is contiguous, so a trace that does
+ * not fit before the end of the ring closes the batch and starts the next at
+ * the beginning.
+ */
+export class WorkerChecker implements TraceChecker {
+  failure: string | undefined;
+  private readonly helpers: Helper[] = [];
+  /** Workers neither failed nor exited. */
+  private alive = 0;
+  private readonly ring: Uint8Array;
+  private readonly claims = new Int32Array(new SharedArrayBuffer(SLOTS * 4));
+  /** Batches sent and not answered for, oldest first. */
+  private readonly pending = new Map<number, Batch>();
+  /** The batch being filled (not sent yet). */
+  private batch: Batch | undefined;
+  /** Where the next trace goes in the ring. */
+  private head = 0;
+  private backlog = 0;
+  private nextSeq = 0;
+  private closed = false;
+  /** Wakes finish() when a result arrives or a worker dies. */
+  private wake: (() => void) | undefined;
+  private readonly batchBytes: number;
+  private readonly takeBack: boolean;
+  /** The most bytes in the ring at once (at most its size). */
+  peakBacklog = 0;
+  /** Batches sent to the workers; batches and traces the main thread checked itself (the workers were behind, or at the end). */
+  sent = 0;
+  checkedHere = 0;
+
+  constructor(script: string, opts: WorkerCheckerOptions = {}) {
+    this.batchBytes = opts.batchBytes ?? BATCH_BYTES;
+    this.takeBack = opts.takeBack ?? true;
+    const ring = new SharedArrayBuffer(opts.maxBacklog ?? MAX_BACKLOG);
+    this.ring = new Uint8Array(ring);
+    const count = Math.max(1, opts.workers ?? defaultWorkers());
+    for (let k = 0; k < count; k++) {
+      const { port1, port2 } = new MessageChannel();
+      const setup: WorkerSetup = { ring, claims: this.claims, results: port2 };
+      // TypeScript source (tests run from src/): load it through tsx, which they run under.
+      const worker = script.endsWith('.ts')
+        ? new Worker(`require(require('node:module').createRequire(${JSON.stringify(script)}).resolve('tsx/cjs')); require(${JSON.stringify(script)});`, {
+            eval: true,
+            workerData: setup,
+            transferList: [port2],
+            execArgv: [],
+          })
+        : new Worker(script, { workerData: setup, transferList: [port2], execArgv: [] });
+      const h: Helper = { worker, results: port1, dead: false, last: false };
+      worker.on('error', (e) => this.fail(h, e instanceof Error ? e.message : String(e)));
+      worker.on('exit', (code) => {
+        if (!this.closed) this.fail(h, `it exited with code ${code}`);
+      });
+      this.helpers.push(h);
+      this.alive++;
+    }
+  }
+
+  submit(bytes: Uint8Array, done: (counts: Counts) => void): void {
+    this.poll();
+    const n = bytes.length;
+    const at = this.alive === 0 ? -1 : this.alloc(n);
+    if (at < 0) {
+      // The worker is behind (or gone): this one is checked here, now.
+      this.checkedHere++;
+      done(checkBytes(bytes));
+      return;
+    }
+    if (this.batch && at !== this.head) {
+      // Wrapped to the start of the ring: a batch is contiguous.
+      this.send(this.batch);
+      this.batch = undefined;
+    }
+    this.ring.set(bytes, at);
+    this.head = at + n;
+    this.backlog += n;
+    if (this.backlog > this.peakBacklog) this.peakBacklog = this.backlog;
+    const b = (this.batch ??= { seq: -1, start: at, end: at, lens: [], done: [] });
+    b.lens.push(n);
+    b.done.push(done);
+    b.end = this.head;
+    // Full, or the worker has nothing to do: send it.
+    if (b.end - b.start >= this.batchBytes || this.pending.size === 0) {
+      this.batch = undefined;
+      this.send(b);
+    }
+  }
+
+  /** Where `n` bytes fit in the ring, or -1. */
+  private alloc(n: number): number {
+    const size = this.ring.length;
+    let oldest: Batch | undefined;
+    for (const b of this.pending.values()) {
+      oldest = b;
+      break;
+    }
+    oldest ??= this.batch;
+    if (oldest === undefined) {
+      this.head = 0;
+      return n <= size ? 0 : -1;
+    }
+    const tail = oldest.start;
+    if (this.head > tail) {
+      // In use: [tail, head). Free: the end of the ring, then its start.
+      if (this.head + n <= size) return this.head;
+      return n <= tail ? 0 : -1;
+    }
+    // Wrapped: in use from tail to the end and from 0 to head; free: [head, tail).
+    return this.head + n <= tail ? this.head : -1;
+  }
+
+  private send(b: Batch): void {
+    const seq = this.nextSeq;
+    if (this.pending.has(seq - SLOTS)) {
+      // Every claim slot is in use: check it here (its space is given back with the older batches').
+      this.runHere(b);
+      return;
+    }
+    this.nextSeq++;
+    b.seq = seq;
+    Atomics.store(this.claims, seq % SLOTS, seq + 1);
+    this.pending.set(seq, b);
+    this.sent++;
+    // Every worker hears of it; the first free one claims it.
+    const msg: BatchMessage = { seq, start: b.start, lens: b.lens };
+    for (const h of this.helpers) if (!h.dead) h.worker.postMessage(msg);
+  }
+
+  private runHere(b: Batch): void {
+    this.checkedHere++;
+    const counts = checkBatch(this.ring, b.start, b.lens);
+    this.backlog -= b.end - b.start;
+    this.report(b, counts);
+  }
+
+  private report(b: Batch, counts: number[]): void {
+    for (let i = 0; i < b.done.length; i++) b.done[i]({ error: counts[4 * i], warning: counts[4 * i + 1], information: counts[4 * i + 2], hint: counts[4 * i + 3] });
+  }
+
+  /** Takes every result that has arrived, without waiting. */
+  private poll(): void {
+    for (const h of this.helpers) {
+      for (;;) {
+        const m = receiveMessageOnPort(h.results);
+        if (m === undefined) break;
+        this.answer(m.message as ResultMessage);
+      }
+    }
+  }
+
+  private answer(m: ResultMessage): void {
+    const b = this.pending.get(m.seq);
+    if (!b) return;
+    // A check that threw in the worker is run again here (before its space is given back),
+    // so that it fails as it would without a worker.
+    if ('error' in m) this.runHere(b);
+    else {
+      this.backlog -= b.end - b.start;
+      this.report(b, m.counts);
+    }
+    this.pending.delete(m.seq);
+  }
+
+  private fail(h: Helper, why: string): void {
+    if (h.dead) return;
+    h.dead = true;
+    this.alive--;
+    this.failure ??= why;
+    this.wake?.();
+  }
+
+  async finish(): Promise<void> {
+    // The last, partial batch is the newest: nobody has it yet.
+    if (this.batch) {
+      const b = this.batch;
+      this.batch = undefined;
+      if (this.takeBack || this.alive === 0) this.runHere(b);
+      else this.send(b);
+    }
+    this.poll();
+    // Take back, newest first, what no worker has started.
+    for (const seq of this.takeBack ? [...this.pending.keys()].reverse() : []) {
+      if (Atomics.compareExchange(this.claims, seq % SLOTS, seq + 1, -(seq + 1)) !== seq + 1) continue;
+      const b = this.pending.get(seq)!;
+      this.runHere(b);
+      this.pending.delete(seq);
+      this.poll();
+    }
+    // Wait for the batches the workers are on, then for each one's answer to a last, empty batch: it
+    // comes after that worker's other answers, and tells that it is still alive. Once every worker has
+    // answered it or died, what is still pending was taken by a worker that died. From here on results
+    // come as events.
+    const live = this.helpers.filter((h) => !h.dead);
+    if (live.length > 0) {
+      let thrown: { e: unknown } | undefined;
+      const ping: BatchMessage = { seq: LAST, start: 0, lens: [] };
+      for (const h of live) {
+        h.results.on('message', (m: ResultMessage) => {
+          try {
+            if (m.seq === LAST) h.last = true;
+            else this.answer(m);
+          } catch (e) {
+            thrown ??= { e };
+          }
+          this.wake?.();
+        });
+        h.worker.postMessage(ping);
+      }
+      while (!thrown && live.some((h) => !h.dead && !h.last)) await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+      if (thrown) throw thrown.e;
+    }
+    // A failed worker: whatever it had is checked here.
+    for (const [seq, b] of [...this.pending]) {
+      this.runHere(b);
+      this.pending.delete(seq);
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const h of this.helpers) {
+      h.results.close();
+      void h.worker.terminate();
+    }
+  }
+}
+
+interface Helper {
+  worker: Worker;
+  /** Its answers (polled without waiting during the import). */
+  results: MessagePort;
+  dead: boolean;
+  /** It has answered the last, empty batch. */
+  last: boolean;
+}
+
+/** At most this many workers: each is a V8 isolate of some 60 MB, and the main thread must keep up. */
+const MAX_WORKERS = 3;
+
+/** One worker per core but the main thread's, from one to MAX_WORKERS. */
+export function defaultWorkers(): number {
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(MAX_WORKERS, cores - 1));
+}
+
+/** A checker on a worker thread, or undefined when no worker script is found (then check in this thread). */
+export function startWorkerChecker(opts: WorkerCheckerOptions = {}): WorkerChecker | undefined {
+  const script = opts.script ?? defaultWorkerScript();
+  if (script === undefined) return undefined;
+  return new WorkerChecker(script, opts);
+}

@@ -1,0 +1,397 @@
+// FROZEN REFERENCE: src/core/capture/reconstruct.ts as of commit 45b3c5a, before the import was made faster.
+// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit.
+/**
+ * Both ends' view from one capture point (spec section 8). A capture shows
+ * when each segment passed the capture point; its receiver may have got it
+ * later. The acknowledgments tell when: a segment is delivered after every
+ * segment of its receiver that shows the receiver had not yet got it, and
+ * before the first one that acknowledges it.
+ *
+ * Evidence that Y had not received X's segment s when Y sent t (t captured
+ * after s):
+ *  (a) s occupies sequence space and t does not acknowledge it (cumulative
+ *      ACK or SACK block), while a later segment of Y does;
+ *  (b) s acknowledges Y's bytes up to A, and t (re)sends bytes below A: a
+ *      stack that had the ACK would not resend acknowledged bytes (this is
+ *      what shows the crossing in a simultaneous open: each SYN,ACK answers
+ *      the peer's SYN, not the peer's SYN,ACK);
+ *  (c) s is a RST and t is not: after an acceptable RST Y has no connection.
+ * Evidence that Y had received s: t acknowledges it (cumulatively or in a
+ * SACK block), or t is the RST that answers it.
+ *
+ * A segment whose range is sent again before anything acknowledged it, and
+ * that no D-SACK later reports as received twice and no timestamp echo
+ * (TSecr, RFC 7323) shows received, was lost. Segments from one
+ * side arrive in order unless an acknowledgment shows that a later one
+ * overtook an earlier one.
+ *
+ * Near the receiver, a capture sees a sender's bytes out of order when a
+ * segment was lost or overtaken before the capture point: first a hole, later
+ * the bytes that fill it. The filler is the delayed original when it was sent
+ * before the segment that jumped the hole (its TCP timestamp is not newer, or,
+ * without timestamps, it came within 3 ms, Wireshark's rule): its send is
+ * written where it was sent, before that segment. Otherwise it is a
+ * retransmission, and the original, lost before the capture point, is written
+ * as an inferred lost segment (-x) where it was sent. A hole that the
+ * receiver acknowledges before any filler is seen is bytes the capture itself
+ * missed: it stays a gap.
+ */
+import { ACK, RST, SYN } from '../../../src/core/syntax/ast';
+import { seqDiff } from '../../../src/core/tcp/seq';
+import type { SegmentTable } from './tracker';
+
+export interface DeliveryPlan {
+  /**
+   * Per segment, the capture event after which its receiver gets it: the
+   * segment's own index for an arrival as captured, a later index for a late
+   * arrival, -1 for a segment that was lost.
+   */
+  pos: Int32Array;
+  /** Sequence and acknowledgment numbers unwrapped past 2^32 (per sequence space). */
+  useq: Float64Array;
+  uack: Float64Array;
+  /** Segments that resend sequence space their sender had already sent. */
+  resent: Uint8Array;
+  /** Per segment: the index of the segment before whose line its send is written (-1: in place). */
+  moved: Int32Array;
+  /** Segments lost before the capture point, inferred from a hole and its retransmission. */
+  inferred: InferredLoss[];
+}
+
+export interface InferredLoss {
+  /** Written just before this segment's line (the first one captured beyond the hole). */
+  before: number;
+  /** Sender side (0/1) and the hole: raw sequence number and length. */
+  dir: number;
+  seq: number;
+  len: number;
+  /** The segment that later resends it. */
+  resentBy: number;
+}
+
+/** How far ahead (seconds) a receiver's own in-flight segments are looked for. */
+const HORIZON = 5;
+/** Candidates examined per question, so that pathological captures stay linear. */
+const SCAN = 64;
+
+export function planDeliveries(s: SegmentTable): DeliveryPlan {
+  const n = s.length;
+  const { useq, uack, usack } = unwrap(s);
+  const pos = new Int32Array(n);
+  const resent = new Uint8Array(n);
+  const uend = new Float64Array(n);
+  const { moved, inferred } = findHoles(s, useq, uack);
+
+  // Per side: its segments in order, those that resend, those with SACK blocks, its RSTs.
+  const list: [number[], number[]] = [[], []];
+  const at = new Int32Array(n); // position of a segment in its side's list
+  const resends: [number[], number[]] = [[], []];
+  const sacks: [number[], number[]] = [[], []];
+  const maxEnd = [-Infinity, -Infinity];
+  for (let i = 0; i < n; i++) {
+    const d = s.dir[i];
+    at[i] = list[d].length;
+    list[d].push(i);
+    const occ = s.occupies(i);
+    uend[i] = useq[i] + occ;
+    if (occ > 0 && !(s.flags[i] & RST)) {
+      if (useq[i] < maxEnd[d] && moved[i] < 0) {
+        resent[i] = 1;
+        resends[d].push(i);
+      }
+      if (uend[i] > maxEnd[d]) maxEnd[d] = uend[i];
+    }
+    if (usack.has(i)) sacks[d].push(i);
+  }
+  const ackTree: [MaxTree, MaxTree] = [
+    new MaxTree(list[0].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
+    new MaxTree(list[1].map((i) => (Number.isNaN(uack[i]) ? -Infinity : uack[i]))),
+  ];
+
+  /** First segment of side y after index i (its position in list[y]). */
+  const after = (y: number, i: number): number => lowerBound(list[y], i + 1);
+
+  /** The first segment of the receiver that acknowledges segment i, or -1. */
+  const acknowledger = (i: number): number => {
+    const x = s.dir[i];
+    const y = 1 - x;
+    const ly = list[y];
+    const from = after(y, i);
+    let u = -1;
+    const occ = s.occupies(i);
+    if (occ > 0 && !(s.flags[i] & RST)) {
+      const p = ackTree[y].firstAtLeast(from, uend[i]);
+      if (p >= 0) u = ly[p];
+      // A SACK block covering the payload acknowledges it too (a hole before it may remain).
+      const len = s.len[i];
+      if (len > 0) {
+        const sl = sacks[y];
+        for (let k = lowerBound(sl, i + 1), c = 0; k < sl.length && c < SCAN; k++, c++) {
+          const j = sl[k];
+          if (u >= 0 && j >= u) break;
+          const blocks = usack.get(j)!;
+          let covered = false;
+          for (let b = 0; b < blocks.length; b += 2) if (blocks[b] <= useq[i] && blocks[b + 1] >= useq[i] + len) covered = true;
+          if (covered) {
+            u = j;
+            break;
+          }
+        }
+      }
+    }
+    // The RST that answers it: seq = the segment's ack (RFC 9293 3.10.7.1).
+    if (s.flags[i] & ACK) {
+      for (let k = from, c = 0; k < ly.length && c < 4; k++, c++) {
+        const j = ly[k];
+        if (u >= 0 && j >= u) break;
+        if (s.flags[j] & RST && s.seq[j] === s.ack[i]) {
+          u = j;
+          break;
+        }
+      }
+    }
+    return u;
+  };
+
+  /** A later transmission of segment i's first byte, or -1. */
+  const resentAt = (i: number): number => {
+    const r = resends[s.dir[i]];
+    for (let k = lowerBound(r, i + 1), c = 0; k < r.length && c < SCAN; k++, c++) {
+      const j = r[k];
+      if (useq[j] <= useq[i] && useq[i] < uend[j]) return j;
+    }
+    return -1;
+  };
+
+  /** A D-SACK after segment k reporting bytes of segment i as received twice. */
+  const dsackAfter = (i: number, k: number): boolean => {
+    const sl = sacks[1 - s.dir[i]];
+    for (let q = lowerBound(sl, k + 1), c = 0; q < sl.length && c < 16; q++, c++) {
+      const j = sl[q];
+      const blocks = usack.get(j)!;
+      // RFC 2883: the first block reports a duplicate when it lies below the cumulative ACK or inside the second block.
+      const l = blocks[0];
+      const r = blocks[1];
+      const dup = r <= uack[j] || (blocks.length >= 4 && blocks[2] <= l && r <= blocks[3]);
+      if (dup && l < uend[i] && r > useq[i]) return true;
+    }
+    return false;
+  };
+
+  /** The last receiver segment that shows it had not yet got segment i (evidence b and c), or -1. */
+  const notYet = (i: number): number => {
+    const x = s.dir[i];
+    const y = 1 - x;
+    let e = -1;
+    const limit = s.time[i] + HORIZON;
+    if (s.flags[i] & ACK && !Number.isNaN(uack[i])) {
+      const r = resends[y];
+      for (let k = lowerBound(r, i + 1), c = 0; k < r.length && c < SCAN; k++, c++) {
+        const j = r[k];
+        if (s.time[j] > limit) break;
+        if (useq[j] < uack[i]) e = j;
+      }
+    }
+    if (s.flags[i] & RST) {
+      const ly = list[y];
+      const end = s.time[i] + 2;
+      for (let k = after(y, i), c = 0; k < ly.length && c < 1024; k++, c++) {
+        const j = ly[k];
+        if (s.time[j] > end) break;
+        if (!(s.flags[j] & RST)) e = j;
+      }
+    }
+    return e;
+  };
+
+  /** The receiver echoed segment i's TSval (and not its resend k's): it got i. */
+  const echoed = (i: number, k: number): boolean => {
+    if (!s.tsOk[i] || s.tsv[i] === s.tsv[k]) return false;
+    const x = s.dir[i];
+    // An echo proves this segment only if its TSval is its own, not shared with the one before.
+    for (let p = i - 1; p >= 0; p--) {
+      if (s.dir[p] !== x) continue;
+      if (s.tsOk[p] && s.tsv[p] === s.tsv[i]) return false;
+      break;
+    }
+    const ly = list[1 - x];
+    for (let q = after(1 - x, i), c = 0; q < ly.length && c < SCAN; q++, c++) {
+      const j = ly[q];
+      if (s.tsOk[j] && s.tse[j] === s.tsv[i]) return true;
+    }
+    return false;
+  };
+
+  const floor = [-1, -1];
+  for (let i = 0; i < n; i++) {
+    const x = s.dir[i];
+    const y = 1 - x;
+    const occ = s.occupies(i) > 0 && !(s.flags[i] & RST);
+    const u = acknowledger(i);
+    if (occ) {
+      const k = resentAt(i);
+      if (k >= 0 && (u < 0 || u > k) && !dsackAfter(i, k) && !echoed(i, k)) {
+        pos[i] = -1;
+        continue;
+      }
+    }
+    let lo = i;
+    if (u >= 0 && occ) {
+      // (a): the receiver's segments before the first that acknowledges it.
+      const p = at[u] - 1;
+      if (p >= 0) lo = Math.max(lo, list[y][p]);
+    }
+    lo = Math.max(lo, notYet(i));
+    let p: number;
+    const fifo = Math.max(lo, floor[x]);
+    if (u < 0) p = fifo;
+    else if (lo < u) p = fifo < u ? fifo : lo; // overtaking only where an acknowledgment shows it
+    else p = resent[i] ? fifo : u - 1; // the ack may be for an earlier copy: the evidence wins
+    pos[i] = p;
+    floor[x] = p;
+  }
+  return { pos, useq, uack, resent, moved, inferred };
+}
+
+/** Reordered originals and losses before the capture point, from holes in each sender's bytes. */
+function findHoles(s: SegmentTable, useq: Float64Array, uack: Float64Array): { moved: Int32Array; inferred: InferredLoss[] } {
+  const n = s.length;
+  const moved = new Int32Array(n).fill(-1);
+  const inferred: InferredLoss[] = [];
+  // Per side: holes as [start, end, index of the segment captured first beyond it, inferred?].
+  const holes: [number[][], number[][]] = [[], []];
+  const maxEnd = [-Infinity, -Infinity];
+  // The highest ack each side has sent so far (for "the receiver had it anyway").
+  const acked = [-Infinity, -Infinity];
+  for (let i = 0; i < n; i++) {
+    const x = s.dir[i];
+    const f = s.flags[i];
+    if (f & ACK && !Number.isNaN(uack[i]) && !(f & RST)) acked[x] = Math.max(acked[x], uack[i]);
+    if (f & RST) continue;
+    const occ = s.occupies(i);
+    const start = useq[i];
+    const end = start + occ;
+    const hs = holes[x];
+    // A segment without data carries SND.NXT: beyond the bytes seen, it too shows a hole.
+    if (start > maxEnd[x] && maxEnd[x] !== -Infinity && !(f & SYN)) {
+      hs.push([maxEnd[x], start, i, 0]);
+      if (hs.length > 64) hs.shift();
+    } else if (occ > 0 && start < maxEnd[x]) {
+      for (let h = 0; h < hs.length; h++) {
+        const hole = hs[h];
+        if (!(hole[0] <= start && start < hole[1])) continue;
+        const c = hole[2];
+        if (acked[1 - x] >= Math.min(end, hole[1])) {
+          // The receiver acknowledged these bytes before this copy came: the capture missed the original.
+        } else if (hole[3] === 0 && sentBefore(s, i, c)) {
+          moved[i] = c;
+        } else if (hole[3] === 0) {
+          inferred.push({ before: c, dir: x, seq: (hole[0] % 4294967296 + 4294967296) % 4294967296, len: hole[1] - hole[0], resentBy: i });
+          hole[3] = 1;
+        }
+        // What this segment covers is no longer a hole.
+        const rest: number[][] = [];
+        if (hole[0] < start) rest.push([hole[0], start, c, hole[3]]);
+        if (end < hole[1]) rest.push([end, hole[1], c, hole[3]]);
+        hs.splice(h, 1, ...rest);
+        break;
+      }
+    }
+    if (end > maxEnd[x]) maxEnd[x] = end;
+  }
+  inferred.sort((a, b) => a.before - b.before);
+  return { moved, inferred };
+}
+
+/** Was segment k sent before segment c (both from one side), though captured after it? */
+function sentBefore(s: SegmentTable, k: number, c: number): boolean {
+  // A retransmission needs the sender to learn of the loss first, an RTT at least: its TSval is
+  // newer. An equal TSval (the same clock tick) means sent together, then delayed on the way.
+  if (s.tsOk[k] && s.tsOk[c]) return seqDiff(s.tsv[k], s.tsv[c]) <= 0;
+  return s.time[k] - s.time[c] < 0.003;
+}
+
+/** Unwraps every number of each sequence space past 2^32, in capture order. */
+function unwrap(s: SegmentTable): { useq: Float64Array; uack: Float64Array; usack: Map<number, number[]> } {
+  const n = s.length;
+  const useq = new Float64Array(n);
+  const uack = new Float64Array(n);
+  const usack = new Map<number, number[]>();
+  const lastRaw = [0, 0];
+  const lastU = [NaN, NaN];
+  const un = (space: number, raw: number, keep: boolean): number => {
+    if (Number.isNaN(lastU[space])) {
+      if (keep) {
+        lastRaw[space] = raw;
+        lastU[space] = raw;
+      }
+      return raw;
+    }
+    const u = lastU[space] + seqDiff(raw, lastRaw[space]);
+    if (keep) {
+      lastRaw[space] = raw;
+      lastU[space] = u;
+    }
+    return u;
+  };
+  for (let i = 0; i < n; i++) {
+    const d = s.dir[i];
+    const f = s.flags[i];
+    // A RST may carry seq 0 or another number far from the stream: it must not move the reference.
+    const keep = !(f & RST);
+    useq[i] = un(d, s.seq[i], keep);
+    uack[i] = f & ACK ? un(1 - d, s.ack[i], keep) : NaN;
+    const e = s.extra.get(i);
+    if (e?.sack) {
+      const out: number[] = [];
+      for (const v of e.sack) out.push(un(1 - d, v, false));
+      usack.set(i, out);
+    }
+  }
+  return { useq, uack, usack };
+}
+
+function lowerBound(a: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >> 1;
+    if (a[m] < v) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/** Maximum tree over a fixed array: the first position at or after p0 whose value is at least v. */
+class MaxTree {
+  private readonly size: number;
+  private readonly t: Float64Array;
+  private readonly vals: readonly number[];
+
+  constructor(values: readonly number[]) {
+    this.vals = values;
+    let size = 1;
+    while (size < values.length) size *= 2;
+    this.size = size;
+    this.t = new Float64Array(2 * size).fill(-Infinity);
+    for (let i = 0; i < values.length; i++) this.t[size + i] = values[i];
+    for (let i = size - 1; i >= 1; i--) this.t[i] = Math.max(this.t[2 * i], this.t[2 * i + 1]);
+  }
+
+  firstAtLeast(p0: number, v: number): number {
+    const vals = this.vals;
+    // Usually the answer is among the next few.
+    const near = Math.min(vals.length, p0 + 8);
+    for (let p = p0; p < near; p++) if (vals[p] >= v) return p;
+    if (near >= vals.length) return -1;
+    return this.find(1, 0, this.size, near, v);
+  }
+
+  private find(node: number, nl: number, nr: number, p0: number, v: number): number {
+    if (nr <= p0 || this.t[node] < v) return -1;
+    if (nr - nl === 1) return nl;
+    const mid = (nl + nr) >> 1;
+    const r = this.find(2 * node, nl, mid, p0, v);
+    return r >= 0 ? r : this.find(2 * node + 1, mid, nr, p0, v);
+  }
+}
