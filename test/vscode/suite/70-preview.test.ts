@@ -76,36 +76,14 @@ describe('preview', () => {
     await report(doc, (x) => x.banner === null && x.diagnosticNotes === before.diagnosticNotes, 'the diagram after the revert');
   });
 
-  it('updates a long trace after an edit (the layout goes as an edit of the chunk list the page holds)', async () => {
-    const lines = ['endpoint client 10.0.0.1:40000', 'endpoint server 10.0.0.2:80', 'server: listen', 'client -> server: SYN seq=1000', 'server -> client: SYN,ACK seq=5000 ack=1001', 'client -> server: ACK seq=1001 ack=5001'];
-    let c = 1001;
-    for (let i = 0; i < 2_000; i++) {
-      lines.push(`client -> server: PSH,ACK seq=${c} ack=5001 len=100`, `server -> client: ACK seq=5001 ack=${c + 100}`);
-      c += 100;
-    }
-    const long = await openNewFile('long-preview.tcptrace', lines.join('\n') + '\n');
-    await vscode.commands.executeCommand('tcptrace.showPreviewToSide');
-    const first = await report(long, (x) => x.live > 0 && x.diagnosticNotes === 0, 'the diagram of a 4,000-event trace');
-    const preview = api.preview.previews().find((p) => p.resource === long.uri.toString())!;
-    const chunks = preview.lastLayout!.chunks.length;
-    assert.ok(chunks > 64, `${chunks} chunks: enough for the layout to be sent as an edit`);
-    // An off-by-one ACK near the top, in view: one chunk changes, drawn with its error.
-    await replaceOnLine(long, 7, 'ack=1101', 'ack=1100');
-    const r = await report(long, (x) => x.seq > first.seq && x.diagnosticNotes > 0, 'the edited chunk drawn with its error');
-    assert.equal(r.banner, null);
-    assert.equal(preview.lastLayout!.chunks.length, chunks);
-    await revert(long);
-    await report(long, (x) => x.diagnosticNotes === 0, 'the diagram after the revert');
-    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
-  });
-
   it('follows the active trace; a locked preview stays on its file', async () => {
     const other = await openFixture('examples/connection-refused.tcptrace');
     await waitFor('the preview to follow the active editor', () => (api.preview.previews()[0]?.resource === other.uri.toString() ? true : undefined), {
       describe: () => JSON.stringify(api.preview.previews().map((p) => p.resource)),
     });
-    const r = await report(other, (x) => x.live > 0, 'the diagram of connection-refused.tcptrace');
-    assert.equal(r.arrows, 2);
+    // A late report of the file shown before may still arrive: wait for this file's diagram (two arrows).
+    const r = await report(other, (x) => x.live > 0 && x.arrows === 2, 'the diagram of connection-refused.tcptrace');
+    assert.equal(r.lostArrows, 0);
     await vscode.commands.executeCommand('tcptrace.preview.toggleLock');
     await openFixture('examples/handshake.tcptrace');
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -139,5 +117,29 @@ describe('preview', () => {
     const copied = await vscode.env.clipboard.readText();
     assert.match(copied, /^```mermaid\nsequenceDiagram\n/);
     assert.equal((copied.match(/^ *E[01]->>E[01]: /gm) ?? []).length, 3);
+  });
+
+  it('updates a long trace after an edit (the layout goes as an edit of the chunk list the page holds)', async () => {
+    const lines = ['endpoint client 10.0.0.1:40000', 'endpoint server 10.0.0.2:80', 'server: listen', 'client -> server: SYN seq=1000', 'server -> client: SYN,ACK seq=5000 ack=1001', 'client -> server: ACK seq=1001 ack=5001'];
+    let c = 1001;
+    for (let i = 0; i < 2_000; i++) {
+      lines.push(`client -> server: PSH,ACK seq=${c} ack=5001 len=100`, `server -> client: ACK seq=5001 ack=${c + 100}`);
+      c += 100;
+    }
+    const long = await openNewFile('long-preview.tcptrace', lines.join('\n') + '\n');
+    await vscode.commands.executeCommand('tcptrace.showPreviewToSide');
+    const first = await report(long, (x) => x.live > 0 && x.diagnosticNotes === 0, 'the diagram of a 4,000-event trace');
+    const preview = api.preview.previews().find((p) => p.resource === long.uri.toString())!;
+    const chunks = preview.lastLayout!.chunks.length;
+    assert.ok(chunks > 64, `${chunks} chunks: enough for the layout to be sent as an edit`);
+    // An off-by-one ACK near the top, in view: one chunk changes, drawn with its error.
+    await replaceOnLine(long, 7, 'ack=1101', 'ack=1100');
+    const r = await report(long, (x) => x.seq > first.seq && x.diagnosticNotes > 0, 'the edited chunk drawn with its error');
+    assert.equal(r.banner, null);
+    assert.equal(preview.lastLayout!.chunks.length, chunks);
+    await revert(long);
+    await report(long, (x) => x.diagnosticNotes === 0, 'the diagram after the revert');
+    // Last in this suite: the previews other tests count are left as they were.
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 });
