@@ -321,8 +321,8 @@ export interface DiagramReuse {
 }
 
 /** Builds the diagram model of a checked trace. Linear in the number of statements. */
-export function buildDiagram(result: CheckResult, prior?: DiagramPrior): DiagramModel {
-  return buildWithReuse(result, prior).model;
+export function buildDiagram(result: CheckResult): DiagramModel {
+  return buildWithReuse(result).model;
 }
 
 /**
