@@ -4,9 +4,24 @@
  * Returns the first difference found, or undefined when they agree.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { CheckResult } from '../../src/core';
+import { check, type CheckResult } from '../../src/core';
 
-export function firstDifference(a: CheckResult, b: CheckResult): string | undefined {
+/**
+ * How the streaming checks of `text` differ from the tree-keeping one:
+ * `keepSyntax: false` in everything, `timeline: false` (the import's) in all
+ * but its timeline, which must be empty.
+ */
+export function streamingDifference(text: string): string | undefined {
+  const full = check(text);
+  const diff = firstDifference(check(text, { keepSyntax: false }), full);
+  if (diff) return `check(text, { keepSyntax: false }) differs from check(text): ${diff}`;
+  const bare = check(text, { keepSyntax: false, timeline: false });
+  if (bare.timeline.length !== 0) return `check(text, { keepSyntax: false, timeline: false }) keeps a timeline of ${bare.timeline.length}`;
+  const d = firstDifference(bare, full, false);
+  return d && `check(text, { keepSyntax: false, timeline: false }) differs from check(text): ${d}`;
+}
+
+export function firstDifference(a: CheckResult, b: CheckResult, timeline = true): string | undefined {
   const same = (x: unknown, y: unknown): boolean => isDeepStrictEqual(x, y);
   if (a.diagnostics.length !== b.diagnostics.length) {
     return `diagnostics: ${a.diagnostics.length} vs ${b.diagnostics.length}\n${fmtDiags(a)}\n--- vs ---\n${fmtDiags(b)}`;
@@ -22,6 +37,7 @@ export function firstDifference(a: CheckResult, b: CheckResult): string | undefi
   if (!same(a.options, b.options)) return `options: ${JSON.stringify(a.options)} vs ${JSON.stringify(b.options)}`;
   if (!same(a.symbols, b.symbols)) return `symbols: ${JSON.stringify([...a.symbols])} vs ${JSON.stringify([...b.symbols])}`;
   if (a.symbolic !== b.symbolic) return `symbolic: ${a.symbolic} vs ${b.symbolic}`;
+  if (!timeline) return undefined;
   const ta = a.timeline;
   const tb = b.timeline;
   if (ta.length !== tb.length) return `timeline length: ${ta.length} vs ${tb.length}`;

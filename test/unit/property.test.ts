@@ -20,7 +20,7 @@ import {
   type GeneratedTrace,
   type TracePlan,
 } from '../support/trace-model';
-import { firstDifference } from '../support/same-result';
+import { streamingDifference } from '../support/same-result';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : process.env.CI ? 0x7cc0ffee : Date.now() % 0x7fffffff;
 /** Scales every property's number of runs (FC_RUNS=4 runs four times as many). */
@@ -402,8 +402,8 @@ test('the benchmark trace generator writes a correct trace: no errors or warning
 
 /** The command line checks with keepSyntax: false (each statement checked as parsed); it must hand out exactly what the editor's check does. */
 function assertStreamingSame(text: string): void {
-  const diff = firstDifference(check(text, { keepSyntax: false }), check(text));
-  if (diff) assert.fail(`check(text, { keepSyntax: false }) differs from check(text): ${diff}\n${numberedText(text).slice(0, 4000)}`);
+  const diff = streamingDifference(text);
+  if (diff) assert.fail(`${diff}\n${numberedText(text).slice(0, 4000)}`);
 }
 
 test('a streaming check equals a tree-keeping one on generated traces', () => {

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { check } from '../../src/core';
-import { firstDifference } from '../support/same-result';
+import { streamingDifference } from '../support/same-result';
 
 const ROOT = join(__dirname, '..', '..');
 
 function assertSame(text: string, what: string): void {
-  const diff = firstDifference(check(text, { keepSyntax: false }), check(text));
-  if (diff) assert.fail(`${what}: check(text, { keepSyntax: false }) differs from check(text): ${diff}`);
+  const diff = streamingDifference(text);
+  if (diff) assert.fail(`${what}: ${diff}`);
 }
 
 function tracesIn(dir: string): string[] {

@@ -106,7 +106,10 @@ export function checkParsed(parsed: ParsedTrace, options: CheckOptions = {}): Ch
 
 interface InFlight {
   seg: Seg;
-  stmt: SegmentStmt;
+  /** Where it was sent: the line and its label's columns (not the statement, whose records a streaming parse reuses). */
+  line: number;
+  labelStart: number;
+  labelEnd: number;
   from: number;
   to: number;
   gapFill: number | undefined;
@@ -333,6 +336,7 @@ class Checker {
    */
   private lastTok: number[] = [-1, -1, -1, -1];
   private headerSeen = new Set<string>();
+  private readonly keepTimeline: boolean;
 
   constructor(
     private readonly parsed: ParsedTrace,
@@ -340,7 +344,8 @@ class Checker {
     symbolic: boolean,
     capacity: number,
   ) {
-    this.timeline = new Timeline(capacity);
+    this.keepTimeline = options.timeline !== false || options.keepSyntax !== false;
+    this.timeline = new Timeline(this.keepTimeline ? capacity : 0);
     this.symbolic = symbolic;
     if (options.keepSyntax !== false) this.snapshots = [];
   }
@@ -698,7 +703,7 @@ class Checker {
       const t = this.tcbs[e];
       if (t.state === TIME_WAIT && t.timeWaitSince === undefined && !Number.isNaN(this.now)) t.timeWaitSince = this.now;
     }
-    this.timeline.push(s.line, index, this.now, this.tcbs, this.segDone === s ? this.segNums : undefined);
+    if (this.keepTimeline) this.timeline.push(s.line, index, this.now, this.tcbs, this.segDone === s ? this.segNums : undefined);
     this.segDone = undefined;
   }
 
@@ -863,9 +868,10 @@ class Checker {
       const name = s.label.name;
       if (this.labels.has(name)) {
         const prev = this.labels.get(name)!;
-        this.add('TT110', s.line, s.label, `Label ${name} is already used at line ${prev.stmt.line + 1}; each in-flight segment needs its own label.`);
+        this.add('TT110', s.line, s.label, `Label ${name} is already used at line ${prev.line + 1}; each in-flight segment needs its own label.`);
       } else {
-        this.labels.set(name, { seg: { ...seg, ref: { ...seg.ref } }, stmt: s, from: a, to: b, gapFill: out.gapFill, delivered: -1, senderErred });
+        // `seg` is this segment's own object, and nothing changes it once sent: kept as it is.
+        this.labels.set(name, { seg, line: s.line, labelStart: s.label.start, labelEnd: s.label.end, from: a, to: b, gapFill: out.gapFill, delivered: -1, senderErred });
       }
     }
   }
@@ -901,17 +907,21 @@ class Checker {
     f.delivered = s.line;
     this.lastLine[f.to] = s.line;
     this.setLastTok(f.to, s.label);
-    this.arrive(f.to, f.seg, f.gapFill, f.stmt, s.line, s.label, f.senderErred);
+    this.arrive(f.to, f.seg, f.gapFill, undefined, s.line, s.label, f.senderErred);
   }
 
-  private arrive(r: number, seg: Seg, gapFill: number | undefined, s: SegmentStmt, line: number, at: Tok | undefined, quiet: boolean): void {
+  /** `s`: the statement of a segment that arrives on its own line; `at`: the deliver line's label, for one delivered later. */
+  private arrive(r: number, seg: Seg, gapFill: number | undefined, s: SegmentStmt | undefined, line: number, at: Tok | undefined, quiet: boolean): void {
     const R = this.tcbs[r];
-    const arrivalSeg: Seg = at ? { ...seg, ref: { line, start: at.start, end: at.end } } : seg;
+    // Written out rather than spread: the same shape as every other Seg.
+    const arrivalSeg: Seg = at
+      ? { flags: seg.flags, seq: seg.seq, ack: seg.ack, len: seg.len, win: seg.win, wscale: seg.wscale, ref: { line, start: at.start, end: at.end } }
+      : seg;
     const out = segmentArrives(R, arrivalSeg, this.ctx(r), gapFill);
     pruneAcked(R);
     if (quiet) return;
     for (const f of out.findings) {
-      const tok = at ?? (f.at === 'len' ? (s.len ?? s.data ?? s.flagsTok) : s.flagsTok);
+      const tok = at ?? (f.at === 'len' ? (s!.len ?? s!.data ?? s!.flagsTok) : s!.flagsTok);
       this.add(f.code, line, tok, f.message, [], this.relatedOf(f));
     }
   }
@@ -1026,10 +1036,10 @@ class Checker {
   // ---- the end of the trace ----
 
   finish(): void {
-    for (const f of this.labels.values()) {
-      if (f.delivered < 0 && f.stmt.label) {
+    for (const [name, f] of this.labels) {
+      if (f.delivered < 0) {
         // Still in flight at the end is a warning, a bad label an error (spec section 6).
-        this.add('TT110', f.stmt.line, f.stmt.label, `${f.stmt.label.name} is still in flight at the end of the trace: deliver it (deliver ${f.stmt.label.name}) or send it with -x if it is lost.`, [], [], 'warning');
+        this.add('TT110', f.line, { start: f.labelStart, end: f.labelEnd }, `${name} is still in flight at the end of the trace: deliver it (deliver ${name}) or send it with -x if it is lost.`, [], [], 'warning');
       }
     }
     for (let e = 0; e < this.endpoints.length; e++) {

@@ -79,6 +79,12 @@ export interface CheckOptions {
    * statement as it is parsed and keeps only diagnostics and the timeline.
    */
   keepSyntax?: boolean;
+  /**
+   * Record the timeline (default). `false` leaves `result.timeline` empty: for
+   * a caller that reads only the diagnostics (the import counts them), which
+   * saves about a fifth of the check. Only with `keepSyntax: false`.
+   */
+  timeline?: boolean;
 }
 
 export interface CheckResult {

@@ -158,6 +158,7 @@ export function utf8Length(s: string): number {
 /** Reused records of a streaming parse (see `parse`'s `reuse`). */
 interface SegRecords {
   seg: SegmentStmt;
+  label: NameTok;
   deliver: DeliverStmt;
   time: TimeSpec;
   seq: NumField;
@@ -234,8 +235,7 @@ export interface ParseTuning {
   /**
    * With a sink: the common event lines are read into one set of records, refilled for each such
    * line, so a million-line parse does not allocate a tree's worth of objects. The sink must then
-   * keep no reference to a statement's records once it returns (an in-flight segment, `~>`, is
-   * always new: it is kept until delivered).
+   * keep no reference to a statement's records once it returns.
    */
   reuse?: boolean;
 }
@@ -842,8 +842,7 @@ class Parser {
     // Accepted. `key=` is 4 characters for these five fields: the value starts there.
     const from = this.intern(ws, we, h);
     const to = this.intern(ts, te, th);
-    // An in-flight segment is kept by the checker until delivered: never a reused record.
-    const r = this.reuse && arrow !== '~>' ? this.records() : undefined;
+    const r = this.reuse ? this.records() : undefined;
     const seg: SegmentStmt = r
       ? r.seg
       : {
@@ -881,7 +880,12 @@ class Parser {
     seg.win = winK < 0 ? undefined : intField(r ? r.win : undefined, winV, winK + 4 - ls, winK - ls, winE - ls);
     seg.urg = urgK < 0 ? undefined : intField(r ? r.urg : undefined, urgV, urgK + 4 - ls, urgK - ls, urgE - ls);
     seg.options = options;
-    seg.label = labelS < 0 ? undefined : { name: this.intern(labelS, labelE, labelH), start: labelS - ls, end: labelE - ls };
+    if (labelS < 0) seg.label = undefined;
+    else {
+      const name = this.intern(labelS, labelE, labelH);
+      if (r) setName((seg.label = r.label), name, labelS - ls, labelE - ls);
+      else seg.label = { name, start: labelS - ls, end: labelE - ls };
+    }
     seg.end = e - ls;
     this.pos = p;
     return seg;
@@ -917,7 +921,7 @@ class Parser {
     const int = (): IntField => ({ value: 0, valueStart: 0, start: 0, end: 0 });
     const deliver: DeliverStmt = { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name: '', start: 0, end: 0 } };
     const time: TimeSpec = { relative: false, seconds: 0, msl: 0, start: 0, end: 0 };
-    return (this.recs = { seg, deliver, time, seq: num(), ack: num(), len: int(), win: int(), urg: int() });
+    return (this.recs = { seg, label: { name: '', start: 0, end: 0 }, deliver, time, seq: num(), ack: num(), len: int(), win: int(), urg: int() });
   }
 
   private statement(): Statement | undefined {
