@@ -4,12 +4,13 @@
  * Returns the first difference found, or undefined when they agree.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { check, type CheckResult } from '../../src/core';
+import { check, checkParts, type CheckResult } from '../../src/core';
 
 /**
  * How the streaming checks of `text` differ from the tree-keeping one:
  * `keepSyntax: false` in everything, `timeline: false` (the import's) in all
- * but its timeline, which must be empty.
+ * but its timeline, which must be empty, and `checkParts` of the text cut
+ * after its first line end and after one near its middle, in everything.
  */
 export function streamingDifference(text: string): string | undefined {
   const full = check(text);
@@ -18,7 +19,12 @@ export function streamingDifference(text: string): string | undefined {
   const bare = check(text, { keepSyntax: false, timeline: false });
   if (bare.timeline.length !== 0) return `check(text, { keepSyntax: false, timeline: false }) keeps a timeline of ${bare.timeline.length}`;
   const d = firstDifference(bare, full, false);
-  return d && `check(text, { keepSyntax: false, timeline: false }) differs from check(text): ${d}`;
+  if (d) return `check(text, { keepSyntax: false, timeline: false }) differs from check(text): ${d}`;
+  const cuts = [text.indexOf('\n') + 1, text.indexOf('\n', text.length >> 1) + 1].filter((c, i, all) => c > 0 && all.indexOf(c) === i).sort((a, b) => a - b);
+  if (cuts.length === 0) return undefined;
+  const parts = [0, ...cuts].map((c, i, all) => text.slice(c, all[i + 1]));
+  const p = firstDifference(checkParts(parts), full);
+  return p && `checkParts(${JSON.stringify(cuts)}) differs from check(text): ${p}`;
 }
 
 export function firstDifference(a: CheckResult, b: CheckResult, timeline = true): string | undefined {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { runImport, type ImportRunOptions } from '../../src/cli/import';
-import { WorkerChecker, checkBytes, countDiagnostics, decodeUtf8, defaultWorkerScript, type Counts } from '../../src/cli/check-pool';
+import { WorkerChecker, checkBytes, countDiagnostics, defaultWorkerScript, utf8Parts, type Counts } from '../../src/cli/check-pool';
 import { writeCapture } from '../../bench/capture';
 
 const DIR = resolve(__dirname, '../fixtures/captures');
@@ -271,20 +271,25 @@ test('the CLI reports a failed worker on stderr, and its output is otherwise the
   assert.match(there.err, /^tcptrace-cli: a checking thread failed \(it exited with code 9\); its traces were checked in the main thread\.\n/);
 });
 
-test('decodeUtf8 reads the bytes as TextDecoder does', () => {
+test('utf8Parts reads the bytes as TextDecoder does, in parts that end lines', () => {
   const decoder = new TextDecoder();
   const enc = new TextEncoder();
+  const same = (bytes: Uint8Array): boolean => {
+    const parts = utf8Parts(bytes);
+    return parts.join('') === decoder.decode(bytes) && parts.slice(0, -1).every((p) => p.endsWith('\n'));
+  };
   fc.assert(
-    fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.nat({ max: 6000 }), fc.string({ unit: 'grapheme', maxLength: 50 }), (head, pad, tail) => {
-      const bytes = enc.encode(`${head}\n${'x'.repeat(pad)}\n${tail}`);
-      return decodeUtf8(bytes) === decoder.decode(bytes);
-    }),
+    fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.nat({ max: 6000 }), fc.string({ unit: 'grapheme', maxLength: 50 }), (head, pad, tail) =>
+      same(enc.encode(`${head}\n${'x'.repeat(pad)}\n${tail}`)),
+    ),
     { numRuns: 300 },
   );
   // Invalid UTF-8 around the cut: replaced the same way.
   for (const b of [[0xe2, 0x86], [0xff], [0xc3, 0x28], [0xf0, 0x9f, 0x98]]) {
-    const bytes = new Uint8Array([...b, ...new Array(5000).fill(0x61)]);
-    assert.equal(decodeUtf8(bytes), decoder.decode(bytes));
+    assert.ok(same(new Uint8Array([...b, ...new Array(5000).fill(0x61)])));
+    assert.ok(same(new Uint8Array([...b, 0x0a, ...new Array(5000).fill(0x61)])));
   }
+  // An imported trace: a UTF-8 title, then ASCII, read as two parts.
+  assert.equal(utf8Parts(enc.encode(`title "a → b"\n${'a -> b: SYN\n'.repeat(300)}`)).length, 2);
   assert.deepEqual(countDiagnostics('option origin=capture\n'), { error: 0, warning: 0, information: 0, hint: 0 });
 });

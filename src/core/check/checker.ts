@@ -18,7 +18,7 @@ import {
   type Statement,
   type Tok,
 } from '../syntax/ast';
-import { lineOffset, parse, parseDuration, utf8Length } from '../syntax/parser';
+import { lineOffset, parse, parseDuration, utf8Length, type StatementSink } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
 import { CLOSED, LISTEN, STATE_DOCS, TIME_WAIT, stateName } from '../tcp/states';
@@ -45,12 +45,38 @@ import type {
  * does, so that memory does not grow with the tree of a huge trace.
  */
 export function check(text: string, options: CheckOptions = {}): CheckResult {
-  if (options.keepSyntax === false) return checkStreaming(text, options);
+  if (options.keepSyntax === false) return checkStreaming([text], options);
   return checkParsed(parse(text), options);
 }
 
-/** The checker keeps no reference to a statement's records after stepping it (in-flight segments aside, which the parser never reuses). */
+/**
+ * `check(parts.join(''), { ...options, keepSyntax: false })`, for a text in
+ * pieces that each end a line (in `\n`), but the last. It is for the bytes
+ * of an imported trace: ASCII but for a line or two of its header. Reading
+ * the ASCII bulk as its own Latin-1 string gives the parser a flat one-byte
+ * string; joining it to the UTF-8 head would give a concatenation, on which
+ * every character read costs about a third more.
+ */
+export function checkParts(parts: readonly string[], options: CheckOptions = {}): CheckResult {
+  return checkStreaming(parts, { ...options, keepSyntax: false });
+}
+
+/** The checker keeps no reference to a statement's records after stepping it. */
 const REUSE = { reuse: true } as const;
+
+/** Parses a text given in parts (see checkParts) as `parse(parts.join(''), sink, out, undefined, REUSE)` does. */
+function parseParts(parts: readonly string[], sink: StatementSink, out: ParsedTrace): ParsedTrace {
+  if (parts.length === 1) return parse(parts[0], sink, out, undefined, REUSE);
+  let index = 0;
+  const counted: StatementSink = (st) => sink(st, index++);
+  let line = 0;
+  for (let i = 0; i < parts.length; i++) {
+    parse(parts[i], counted, out, i === 0 ? undefined : { line, offset: 0 }, REUSE);
+    // A part ends with a line end: the parser counted the empty line after it, where the next part starts.
+    line = out.lineCount - 1;
+  }
+  return out;
+}
 
 /** Thrown out of the parser's sink when a streaming check meets the trace's first symbol. */
 const SYMBOL_SEEN = { symbolSeen: true };
@@ -63,22 +89,22 @@ const SYMBOL_SEEN = { symbolSeen: true };
  * pass; at the first symbol the check starts over, with every symbol of the
  * text gathered first by a parse that keeps nothing.
  */
-function checkStreaming(text: string, options: CheckOptions): CheckResult {
+function checkStreaming(parts: readonly string[], options: CheckOptions): CheckResult {
   // About one statement per 40 characters: saves most of the timeline's regrowth.
-  const capacity = Math.ceil(text.length / 40);
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const capacity = Math.ceil(length / 40);
   const parsed: ParsedTrace = { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
   const c = new Checker(parsed, options, false, capacity);
   const symbols = parsed.symbols;
   try {
-    parse(
-      text,
+    parseParts(
+      parts,
       (s, i) => {
         if (symbols.size > 0) throw SYMBOL_SEEN;
         c.step(s, i);
       },
       parsed,
-      undefined,
-      REUSE,
     );
   } catch (e) {
     if (e !== SYMBOL_SEEN) throw e;
@@ -88,10 +114,10 @@ function checkStreaming(text: string, options: CheckOptions): CheckResult {
     return c.result();
   }
   // Symbolic (a symbol on a line the parser dropped counts too): every symbol first, then the check.
-  const all = parse(text, () => undefined, undefined, undefined, REUSE).symbols;
+  const all = parseParts(parts, () => undefined, { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 }).symbols;
   const again: ParsedTrace = { statements: [], diagnostics: [], symbols: all, lineCount: 0 };
   const c2 = new Checker(again, options, true, capacity);
-  parse(text, (s, i) => c2.step(s, i), again, undefined, REUSE);
+  parseParts(parts, (s, i) => c2.step(s, i), again);
   c2.finish();
   return c2.result();
 }
