@@ -25,6 +25,7 @@ import {
   type NameTok,
   type NumField,
   type ParsedTrace,
+  type SackBlock,
   type SegmentOptions,
   type SegmentStmt,
   type Statement,
@@ -735,7 +736,8 @@ class Parser {
       break;
     }
     const fe = p;
-    // Fields: numbers only (no symbol, hex, string, SACK or timestamps), each once, each in range.
+    // Fields: decimal numbers only (no symbol, hex or string), each once, each in range; timestamps and
+    // SACK blocks too, which a capture of Linux has on every segment and after every loss.
     // Read into locals first: the records are made (or refilled) only for a line that is accepted.
     let seqK = -1, seqV = 0, seqE = 0; // prettier-ignore
     let ackK = -1, ackV = 0, ackE = 0; // prettier-ignore
@@ -790,7 +792,56 @@ class Parser {
         v = v * 10 + (c - 48);
         p++;
       }
-      if (p === vs || (p < le && !isSpace(text.charCodeAt(p)))) return undefined;
+      if (p === vs) return undefined;
+      if (key === K_TS) {
+        // ts=VAL or ts=VAL:ECR
+        let ecr: number | undefined;
+        if (p < le && text.charCodeAt(p) === 58) {
+          const es = ++p;
+          let e = 0;
+          while (p < le && isDigit((c = text.charCodeAt(p)))) {
+            e = e * 10 + (c - 48);
+            p++;
+          }
+          if (p === es) return undefined;
+          ecr = e;
+        }
+        if ((p < le && !isSpace(text.charCodeAt(p))) || v > MAX_U32 || (ecr ?? 0) > MAX_U32) return undefined;
+        options ??= {};
+        if (options.ts) return undefined;
+        options.ts = { val: v, ecr, start: ks - ls, end: p - ls };
+        continue;
+      }
+      if (key === K_SACK) {
+        // sack=LEFT-RIGHT[,LEFT-RIGHT...]; `v` is the first LEFT.
+        const blocks: SackBlock[] = [];
+        let left = v;
+        while (true) {
+          if (p >= le || text.charCodeAt(p) !== 45) return undefined;
+          const rs = ++p;
+          let right = 0;
+          while (p < le && isDigit((c = text.charCodeAt(p)))) {
+            right = right * 10 + (c - 48);
+            p++;
+          }
+          if (p === rs || left > MAX_U32 || right > MAX_U32) return undefined;
+          blocks.push({ left, right });
+          if (p >= le || text.charCodeAt(p) !== 44) break;
+          const ls2 = ++p;
+          left = 0;
+          while (p < le && isDigit((c = text.charCodeAt(p)))) {
+            left = left * 10 + (c - 48);
+            p++;
+          }
+          if (p === ls2) return undefined;
+        }
+        if (p < le && !isSpace(text.charCodeAt(p))) return undefined;
+        options ??= {};
+        if (options.sack) return undefined;
+        options.sack = { blocks, start: ks - ls, end: p - ls };
+        continue;
+      }
+      if (p < le && !isSpace(text.charCodeAt(p))) return undefined;
       switch (key) {
         case K_SEQ:
           if (seqK >= 0 || v > MAX_U32) return undefined;
