@@ -12,7 +12,8 @@
  * busy server seen from its own host, many overlapping connections of mixed
  * sizes (short requests, medium responses, bulk transfers), with losses
  * before the capture point and their fast retransmissions, SACK, delayed
- * ACKs and window scaling; whole frames, as tcpdump writes them by default.
+ * ACKs, window scaling and timestamps on every segment (Linux's defaults, in
+ * its option layout); whole frames, as tcpdump writes them by default.
  *
  * Each measurement runs in its own plain Node process (peak RSS is its own),
  * as a user runs the CLI: bench/capture-run.ts, bundled.
@@ -203,6 +204,9 @@ export function writeCapture(path: string, packets: number, seed: number): { pac
     start: number;
     client: number;
     port: number;
+    /** Each side's timestamp clock (1 kHz, from a random start) and the last value the capture saw from it (RFC 7323). */
+    clock: [number, number];
+    seen: [number, number];
   }
   const live: Live[] = [];
   let written = 0;
@@ -216,7 +220,8 @@ export function writeCapture(path: string, packets: number, seed: number): { pac
       now += r() * 0.004;
       const pkts = conversation(r);
       conns++;
-      live.push({ pkts, i: 0, start: now, client: (10 << 24) | (1 << 16) | Math.floor(r() * 65000), port: 32768 + (conns % 28000) });
+      const clock: [number, number] = [Math.floor(r() * 2 ** 32), Math.floor(r() * 2 ** 32)];
+      live.push({ pkts, i: 0, start: now, client: (10 << 24) | (1 << 16) | Math.floor(r() * 65000), port: 32768 + (conns % 28000), clock, seen: [0, 0] });
     }
     let best = 0;
     for (let k = 1; k < live.length; k++) if (live[k].start + live[k].pkts[live[k].i].t < live[best].start + live[best].pkts[live[best].i].t) best = k;
@@ -224,9 +229,16 @@ export function writeCapture(path: string, packets: number, seed: number): { pac
     const p = L.pkts[L.i++];
     const t = L.start + p.t;
     if (L.i === L.pkts.length) live.splice(best, 1);
-    // Ethernet + IPv4 + TCP (+ options).
+    // Ethernet + IPv4 + TCP (+ options, laid out as Linux does).
+    const side = p.fromClient ? 0 : 1;
+    const tsVal = (L.clock[side] + Math.floor(t * 1000)) >>> 0;
+    // The echo: the peer's latest value the capture saw (none on a first SYN).
+    const tsEcr = p.syn && !(p.flags & 0x10) ? 0 : L.seen[1 - side];
+    L.seen[side] = tsVal;
+    const ts = [8, 10, tsVal >>> 24, (tsVal >>> 16) & 255, (tsVal >>> 8) & 255, tsVal & 255, tsEcr >>> 24, (tsEcr >>> 16) & 255, (tsEcr >>> 8) & 255, tsEcr & 255];
     const opts: number[] = [];
-    if (p.syn) opts.push(2, 4, MSS >> 8, MSS & 255, 4, 2, 1, 3, 3, 7);
+    if (p.syn) opts.push(2, 4, MSS >> 8, MSS & 255, 4, 2, ...ts, 1, 3, 3, 7);
+    else opts.push(1, 1, ...ts);
     if (p.sack) {
       opts.push(1, 1, 5, 2 + 8 * p.sack.length);
       for (const [lft, rgt] of p.sack) opts.push(lft >>> 24, (lft >>> 16) & 255, (lft >>> 8) & 255, lft & 255, rgt >>> 24, (rgt >>> 16) & 255, (rgt >>> 8) & 255, rgt & 255);
