@@ -892,8 +892,8 @@ class Checker {
       this.arrive(b, seg, out.gapFill, s, s.line, undefined, senderErred);
     } else if (s.arrow === '~>' && s.label) {
       const name = s.label.name;
-      if (this.labels.has(name)) {
-        const prev = this.labels.get(name)!;
+      const prev = this.labels.get(name);
+      if (prev) {
         this.add('TT110', s.line, s.label, `Label ${name} is already used at line ${prev.line + 1}; each in-flight segment needs its own label.`);
       } else {
         // `seg` is this segment's own object, and nothing changes it once sent: kept as it is.

@@ -96,11 +96,22 @@ const CH_HASH = 35;
 const CH_QUOTE = 34;
 const CH_BACKSLASH = 92;
 
+/** Character classes of ASCII, as bits: a table lookup instead of a chain of comparisons (these run on every character). */
+const C_NAME_START = 1;
+const C_NAME = 2;
+const CLASSES = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const start = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  const digit = c >= 48 && c <= 57;
+  CLASSES[c] = (start ? C_NAME_START : 0) | (start || digit ? C_NAME : 0);
+}
+
+// `c < 128` also answers false for NaN (charCodeAt past the end), and keeps the load in bounds.
 function isNameStart(c: number): boolean {
-  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  return c < 128 && (CLASSES[c] & C_NAME_START) !== 0;
 }
 function isNameChar(c: number): boolean {
-  return isNameStart(c) || (c >= 48 && c <= 57);
+  return c < 128 && (CLASSES[c] & C_NAME) !== 0;
 }
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
