@@ -170,8 +170,8 @@ function runCheck(args: Args, io: Io): number {
       ioFailed = true;
       continue;
     }
-    // The report needs diagnostics and the timeline only: stream, do not keep the tree.
-    const result = check(text, { keepSyntax: false });
+    // The report needs diagnostics and (in JSON) the timeline only: stream, do not keep the tree.
+    const result = check(text, { keepSyntax: false, timeline: args.format === 'json' });
     if (result.diagnostics.some((d) => d.severity === 'error')) anyError = true;
     results.push({ file, result });
   }
