@@ -27,7 +27,7 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { check, checkParts } from '../core';
+import { check, checkParts, type CheckResult } from '../core';
 
 export interface Counts {
   error: number;
@@ -38,9 +38,14 @@ export interface Counts {
 
 /** Checks one trace as the import does (streaming, no syntax tree or timeline kept) and counts its diagnostics by severity. */
 export function countDiagnostics(text: string | readonly string[]): Counts {
-  const counts: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
   const options = { keepSyntax: false, timeline: false } as const;
-  for (const d of (typeof text === 'string' ? check(text, options) : checkParts(text, options)).diagnostics) counts[d.severity]++;
+  return countsOf(typeof text === 'string' ? check(text, options) : checkParts(text, options));
+}
+
+/** A check's diagnostics, counted by severity. */
+export function countsOf(r: CheckResult): Counts {
+  const counts: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
+  for (const d of r.diagnostics) counts[d.severity]++;
   return counts;
 }
 
@@ -80,6 +85,12 @@ export function checkBytes(bytes: Uint8Array): Counts {
 }
 
 export interface TraceChecker {
+  /**
+   * Whether the next trace is best checked by the caller as it writes it
+   * (which does not read it again: less than half the work of checking its
+   * bytes): always without workers; with them, when they are behind.
+   */
+  checkWhileWriting(): boolean;
   /** Checks a trace (its UTF-8 bytes, read during the call: the caller may then reuse them); `done` gets its counts, now or later. */
   submit(bytes: Uint8Array, done: (counts: Counts) => void): void;
   /** Resolves once every submitted trace has been checked and its `done` called. */
@@ -93,6 +104,9 @@ export interface TraceChecker {
 /** Everything in the calling thread, as each trace comes. */
 export class InThreadChecker implements TraceChecker {
   readonly failure = undefined;
+  checkWhileWriting(): boolean {
+    return true;
+  }
   submit(bytes: Uint8Array, done: (counts: Counts) => void): void {
     done(checkBytes(bytes));
   }
@@ -229,6 +243,12 @@ export class WorkerChecker implements TraceChecker {
       this.helpers.push(h);
       this.alive++;
     }
+  }
+
+  checkWhileWriting(): boolean {
+    this.poll();
+    // Behind: more than half the ring waits (a trace would soon not fit, and be checked here from its bytes).
+    return this.alive === 0 || this.backlog > this.ring.length / 2;
   }
 
   submit(bytes: Uint8Array, done: (counts: Counts) => void): void {

@@ -14,7 +14,7 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LINK_TYPE_NAMES, importCapture, type ConnectionSummary, type ImportReport } from '../core/capture';
-import { InThreadChecker, startWorkerChecker, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
+import { InThreadChecker, countsOf, startWorkerChecker, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
 
 export interface ImportIo {
   out(s: string): void;
@@ -138,7 +138,9 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
       report = importCapture((buf, position) => readSync(fd, buf, 0, buf.length, position), {
         captureName: basename(a.capture),
         want: (id) => a.connection === 'all' || a.connection === id,
-        onConnectionBytes: (summary, bytes) => {
+        // Checked as each trace is written (its event lines are not read again) when no worker is idle; else from its bytes.
+        check: () => (checker.checkWhileWriting() ? { timeline: false } : undefined),
+        onConnectionBytes: (summary, bytes, checked) => {
           if (bytes === undefined) return;
           let where: string;
           if (a.outDir === '-') {
@@ -158,7 +160,8 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
           // Checked once written (here or on a worker thread), then dropped: only the counts are kept.
           const line = { id: summary.id, head: `${where}: #${summary.id} ${describeConnection(summary)}`, counts: undefined as Counts | undefined };
           lines.push(line);
-          checker.submit(bytes, (counts) => (line.counts = counts));
+          if (checked) line.counts = countsOf(checked);
+          else checker.submit(bytes, (counts) => (line.counts = counts));
         },
       });
     } finally {

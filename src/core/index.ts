@@ -7,7 +7,7 @@ export { flagText } from './tcp/rfc9293';
 export * from './check/types';
 export { Timeline, type TcbSnapshot, type SegmentNumbers } from './check/timeline';
 export { CODES, codeDocAnchor, type CodeInfo } from './check/codes';
-export { check, checkParsed, checkParts, checkIncremental } from './check/checker';
+export { check, checkParsed, checkParts, checkIncremental, StreamingCheck, type WrittenSegment } from './check/checker';
 export { changedLines, lineMap, type LineMap, type TextChange } from './syntax/lines';
 export * from './diagram/model';
 export * from './diagram/mermaid';

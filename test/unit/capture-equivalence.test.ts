@@ -19,6 +19,7 @@ import fc from 'fast-check';
 import { ByteSink, importCaptureBytes, type ImportReport } from '../../src/core/capture';
 import { importCaptureBytes as referenceImport, type ImportReport as ReferenceReport } from '../reference/capture/import';
 import { Pcapng, ethernet, ipPacket, pcap, type Rec } from '../fixtures/captures/synth';
+import { buildCapture, segArb } from '../support/random-captures';
 import { writeCapture } from '../../bench/capture';
 
 const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : process.env.CI ? 0x0e9a1 : Date.now() % 0x7fffffff;
@@ -126,77 +127,6 @@ test('a first packet beyond the dates a Date holds is written as seconds since t
 // ---------------------------------------------------------------------------
 
 /** A few hosts and ports, so that 4-tuples repeat, collide and get reused; one IPv6 pair; one same-port pair. */
-const HOSTS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '192.168.1.7', '2001:db8::1', '2001:db8::2'];
-const PORTS = [80, 443, 40000, 40001, 51000];
-
-const FLAG_CHOICES = [0x02, 0x12, 0x10, 0x18, 0x11, 0x19, 0x04, 0x14, 0x01, 0x00, 0x30, 0x52, 0xc2, 0x29];
-
-interface RandSeg {
-  tuple: number; // index into a tuple list
-  flip: boolean;
-  flags: number;
-  seqDelta: number;
-  ackDelta: number;
-  len: number;
-  dt: number; // seconds since the previous packet (negative: a clock step back)
-  opts: number; // which TCP options
-}
-
-const segArb = fc.record({
-  tuple: fc.nat({ max: 40 }),
-  flip: fc.boolean(),
-  flags: fc.constantFrom(...FLAG_CHOICES),
-  seqDelta: fc.oneof(fc.constantFrom(0, 1, 100, 1448, -1448), fc.integer({ min: -5000, max: 70000 }), fc.constant(2 ** 31)),
-  ackDelta: fc.oneof(fc.constantFrom(0, 1, 100, 1448), fc.integer({ min: -5000, max: 70000 })),
-  len: fc.oneof(fc.constant(0), fc.constantFrom(1, 100, 1448), fc.nat({ max: 3000 })),
-  dt: fc.oneof(fc.constantFrom(0, 0.000001, 0.001, 0.002, 20), fc.double({ min: -0.01, max: 1, noNaN: true })),
-  opts: fc.nat({ max: 7 }),
-});
-
-function tupleList(): { src: string; dst: string; sport: number; dport: number }[] {
-  const out: { src: string; dst: string; sport: number; dport: number }[] = [];
-  const v4 = HOSTS.filter((h) => !h.includes(':'));
-  for (let i = 0; i < v4.length; i++)
-    for (let j = 0; j < v4.length; j++) if (i !== j) for (const p of PORTS.slice(0, 3)) out.push({ src: v4[i], dst: v4[j], sport: p === 80 ? 40000 : p + 7, dport: p });
-  out.push({ src: HOSTS[4], dst: HOSTS[5], sport: 40000, dport: 443 });
-  out.push({ src: HOSTS[5], dst: HOSTS[4], sport: 51000, dport: 80 });
-  out.push({ src: HOSTS[0], dst: HOSTS[1], sport: 5000, dport: 5000 }); // same port both sides
-  out.push({ src: HOSTS[1], dst: HOSTS[0], sport: 5000, dport: 5000 });
-  return out;
-}
-const TUPLES = tupleList();
-
-function buildCapture(segs: RandSeg[]): Uint8Array {
-  const recs: Rec[] = [];
-  const seq = new Map<string, number>();
-  let t = 1_700_000_000;
-  for (const s of segs) {
-    const tu = TUPLES[s.tuple % TUPLES.length];
-    const fwd = !s.flip;
-    const src = fwd ? tu.src : tu.dst;
-    const dst = fwd ? tu.dst : tu.src;
-    const sport = fwd ? tu.sport : tu.dport;
-    const dport = fwd ? tu.dport : tu.sport;
-    const me = `${src}:${sport}>${dst}:${dport}`;
-    const peer = `${dst}:${dport}>${src}:${sport}`;
-    const mySeq = ((seq.get(me) ?? (s.tuple * 7919 * 1000) >>> 0) + s.seqDelta) >>> 0;
-    seq.set(me, (mySeq + s.len) >>> 0);
-    const ack = ((seq.get(peer) ?? 5000) + s.ackDelta) >>> 0;
-    const options: number[] = [];
-    if (s.opts & 1) options.push(2, 4, 5, 0xb4, 3, 3, 7); // MSS, wscale
-    if (s.opts & 2) options.push(4, 2, 8, 10, 0, 0, 1, 0, 0, 0, 0, 9); // SACK-permitted, timestamps
-    if (s.opts & 4) options.push(1, 1, 5, 10, ...be32(ack), ...be32((ack + 1448) >>> 0)); // one SACK block
-    t += s.dt;
-    const whole = Math.floor(t);
-    recs.push({ sec: whole, frac: Math.floor((t - whole) * 1e6), data: ethernet(ipPacket({ src, dst, sport, dport, seq: mySeq, ack, flags: s.flags, payload: s.len, options })) });
-  }
-  return pcap(1, recs);
-}
-
-function be32(v: number): number[] {
-  return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
-}
-
 test('random captures (reused, reset and colliding 4-tuples, late segments, clock steps back) import exactly as before', () => {
   fc.assert(
     fc.property(fc.array(segArb, { minLength: 1, maxLength: 300 }), fc.constantFrom(undefined, 0.5, 0), (segs, linger) => {

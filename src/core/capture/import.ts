@@ -8,6 +8,8 @@
  * Damage stops the import: every connection read before it is still handed
  * on, and the report carries the error with its byte offset.
  */
+import { StreamingCheck } from '../check/checker';
+import type { CheckOptions, CheckResult } from '../check/types';
 import { decodeFrame, newTcpPacket, type SkipReason } from './decode';
 import { CaptureError, CaptureReader, type CaptureFormat, type PacketRecord } from './reader';
 import { ConnectionTracker, type Connection } from './tracker';
@@ -33,7 +35,16 @@ export interface ImportOptions {
    * string is built. The bytes are valid until the callback returns (their
    * buffer is reused for the next trace): copy what you keep.
    */
-  onConnectionBytes?(summary: ConnectionSummary, utf8: Uint8Array | undefined): void;
+  onConnectionBytes?(summary: ConnectionSummary, utf8: Uint8Array | undefined, checked: CheckResult | undefined): void;
+  /**
+   * With onConnectionBytes: check each trace as it is written, with these
+   * options (keepSyntax is false), and hand on the result: the same as
+   * checking the bytes afterwards, without reading them again. As a
+   * function: asked before each trace is written (undefined: not this one).
+   * The result is undefined when a trace is not checked, or cannot be
+   * checked that way (the caller then checks the bytes).
+   */
+  check?: CheckOptions | (() => CheckOptions | undefined);
 }
 
 export interface ImportReport {
@@ -139,14 +150,18 @@ export class CaptureImporter {
     const summary = summarize(c);
     if (o.onConnectionBytes) {
       let bytes: Uint8Array | undefined;
+      let checked: CheckResult | undefined;
       if (want) {
         const sink = (this.sink ??= new ByteSink());
         sink.reset();
-        writeTraceTo(sink, c, wopts);
+        const options = typeof o.check === 'function' ? o.check() : o.check;
+        const check = options ? new StreamingCheck(options) : undefined;
+        writeTraceTo(sink, c, wopts, check);
+        checked = check?.finish();
         bytes = sink.buf.subarray(0, sink.len);
       }
       this.tracker.release(c);
-      o.onConnectionBytes(summary, bytes);
+      o.onConnectionBytes(summary, bytes, checked);
       // A huge trace grew the buffer: do not keep it.
       if (this.sink && this.sink.buf.length > KEEP_SINK) this.sink = undefined;
     } else {

@@ -6,7 +6,9 @@
  * later than the capture point saw it (see reconstruct.ts). A capture that
  * starts mid-connection opens with an assumed handshake, labelled as such.
  */
+import type { StreamingCheck, WrittenSegment } from '../check/checker';
 import { ACK, FIN, RST, SYN, URG } from '../syntax/ast';
+import { secondsOfDigits } from '../syntax/parser';
 import { flagText } from '../tcp/rfc9293';
 import { I_WRITER, PlanScratch, planDeliveries, type DeliveryPlan, type InferredLoss } from './reconstruct';
 import { ByteSink, utf8 } from './textbuf';
@@ -256,8 +258,12 @@ export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
   });
 }
 
-/** Appends the `.tcptrace` text of one connection to `sink`, as UTF-8. */
-export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions): void {
+/**
+ * Appends the `.tcptrace` text of one connection to `sink`, as UTF-8. With
+ * `check`, each line is also handed to that streaming check as it is
+ * written: the common event lines as their statements (not read again).
+ */
+export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions, check?: StreamingCheck): void {
   const s = c.segs;
   const n = s.length;
   const digits = opts.digits ?? 6;
@@ -270,6 +276,7 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions):
   const w = (line: string): void => {
     sink.str(line);
     sink.byte(NL);
+    check?.text(line);
   };
 
   // ---- header ----
@@ -338,14 +345,17 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions):
     if (movedHead !== undefined) {
       for (let k = movedHead[i]; k >= 0; k = movedNext![k]) {
         const lost = pos[k] < 0;
-        segmentLine(sink, s, k, names, pre, digits, lost ? 1 : 2, `frame ${frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${frame[i]}, which overtook it`);
+        segmentLine(sink, s, k, names, pre, digits, lost ? 1 : 2, check, `frame ${frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${frame[i]}, which overtook it`);
       }
     }
     const p = pos[i];
-    if (moved[i] < 0) segmentLine(sink, s, i, names, pre, digits, p < 0 ? 1 : p === i ? 0 : 2);
+    if (moved[i] < 0) segmentLine(sink, s, i, names, pre, digits, p < 0 ? 1 : p === i ? 0 : 2, check);
     for (let j = head[i]; j >= 0; j = next[j]) {
+      const ls = sink.len;
       sink.bytes(B_DELIVER);
       sink.u32(frame[j]);
+      // `deliver fN`: the label from column 8.
+      check?.deliver(`f${frame[j]}`, 8, sink.len - ls);
       sink.byte(NL);
     }
   }
@@ -356,35 +366,56 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions):
  * capture position (a reordered original): it then has no time of its own,
  * and says when it was captured. `arrow`: 0 ->, 1 -x, 2 ~>.
  */
-function segmentLine(sink: ByteSink, s: SegmentTable, i: number, names: [string, string], pre: LinePrefixes, digits: number, arrow: number, movedNote?: string): void {
+function segmentLine(
+  sink: ByteSink,
+  s: SegmentTable,
+  i: number,
+  names: [string, string],
+  pre: LinePrefixes,
+  digits: number,
+  arrow: number,
+  check: StreamingCheck | undefined,
+  movedNote?: string,
+): void {
   const d = s.dir[i];
   const f = s.flags[i];
+  const ls = sink.len;
   if (f === 0) {
     // The language has no flag-less segment (a "null scan"): say what was there.
     sink.str(`note over ${names[d]}: ${fmtTime(s.time[i], digits)} frame ${s.frame[i]}: a segment with no flags from ${names[d]} (seq=${s.seq[i]}, len=${s.len[i]}), not part of TCP's state machine`);
+    if (check) check.text(lineText(sink, ls));
     sink.byte(NL);
     return;
   }
+  let timeEnd = -1;
   if (movedNote === undefined) {
     sink.time(s.time[i], digits);
+    timeEnd = sink.len - ls;
     sink.byte(SP);
   }
   sink.bytes(pre.get(d, arrow, f));
+  // Where the fields end, for stepSegment (stored whether or not it runs: cheaper than a test).
+  const W = written;
   sink.u32(s.seq[i]);
+  W.seqEnd = sink.len - ls;
   if (f & ACK) {
     sink.bytes(B_ACK);
     sink.u32(s.ack[i]);
+    W.ackEnd = sink.len - ls;
   }
   const len = s.len[i];
   if (len > 0) {
     sink.bytes(B_LEN);
     sink.u32(len);
+    W.lenEnd = sink.len - ls;
   }
   sink.bytes(B_WIN);
   sink.u32(s.win[i]);
+  W.winEnd = sink.len - ls;
   if (f & URG) {
     sink.bytes(B_URG);
     sink.u32(s.urg[i]);
+    W.urgEnd = sink.len - ls;
   }
   const e = s.hasExtra[i] ? s.extra.get(i) : undefined;
   if (e) {
@@ -417,6 +448,10 @@ function segmentLine(sink: ByteSink, s: SegmentTable, i: number, names: [string,
     sink.bytes(B_AS);
     sink.u32(s.frame[i]);
   }
+  if (check) {
+    // The common line (a time, no options): its statement; any other, its text.
+    if (timeEnd < 0 || e !== undefined || !stepSegment(check, sink, ls, s, i, names, arrow, timeEnd)) check.text(lineText(sink, ls));
+  }
   if (movedNote === undefined) {
     sink.bytes(B_FRAME_NOTE);
     sink.u32(s.frame[i]);
@@ -425,6 +460,112 @@ function segmentLine(sink: ByteSink, s: SegmentTable, i: number, names: [string,
     sink.str(movedNote);
   }
   sink.byte(NL);
+}
+
+/** The line being written, from `ls` to the end of the sink, as text. */
+function lineText(sink: ByteSink, ls: number): string {
+  return lineDecoder.decode(sink.buf.subarray(ls, sink.len));
+}
+const lineDecoder = new TextDecoder();
+
+/** The statement the parser reads from a segment line, filled in here (one record for all lines). */
+const written: WrittenSegment = {
+  seconds: 0,
+  timeEnd: 0,
+  from: '',
+  fromStart: 0,
+  arrow: '->',
+  arrowStart: 0,
+  to: '',
+  toStart: 0,
+  flags: 0,
+  flagsStart: 0,
+  flagsEnd: 0,
+  seq: 0,
+  seqStart: 0,
+  seqEnd: 0,
+  ack: 0,
+  ackStart: -1,
+  ackEnd: 0,
+  len: 0,
+  lenStart: -1,
+  lenEnd: 0,
+  win: 0,
+  winStart: -1,
+  winEnd: 0,
+  urg: 0,
+  urgStart: -1,
+  urgEnd: 0,
+  label: '',
+  labelStart: -1,
+  labelEnd: 0,
+  end: 0,
+};
+
+/** Characters of flagText(flags), by flags byte (-1: not computed yet). */
+const FLAG_TEXT_LENGTH = new Int16Array(256).fill(-1);
+
+/**
+ * Steps `check` with the segment line segmentLine just wrote from `ls` (a
+ * time, the prefix, seq, ack, len, win, urg, `as` LABEL; no options), whose
+ * field ends segmentLine noted in `written`. The prefix's columns follow from
+ * its layout; the time must read as digits, else (false) the caller hands
+ * the line over as text.
+ */
+function stepSegment(check: StreamingCheck, sink: ByteSink, ls: number, s: SegmentTable, i: number, names: [string, string], arrow: number, timeEnd: number): boolean {
+  const W = written;
+  const d = s.dir[i];
+  const f = s.flags[i];
+  W.seconds = secondsOfDigits(sink.buf, ls, ls + timeEnd);
+  if (Number.isNaN(W.seconds)) return false;
+  W.timeEnd = timeEnd;
+  // `FROM ARROW TO: FLAGS seq=`
+  let p = timeEnd + 1;
+  W.from = names[d];
+  W.fromStart = p;
+  p += W.from.length + 1;
+  W.arrow = ARROWS[arrow];
+  W.arrowStart = p;
+  p += 3;
+  W.to = names[1 - d];
+  W.toStart = p;
+  p += W.to.length + 2;
+  W.flags = f;
+  W.flagsStart = p;
+  let fl = FLAG_TEXT_LENGTH[f];
+  if (fl < 0) fl = FLAG_TEXT_LENGTH[f] = flagText(f).length;
+  W.flagsEnd = p + fl;
+  // Each field starts one column after the previous one ends (` key=value`).
+  W.seq = s.seq[i];
+  W.seqStart = W.flagsEnd + 1;
+  p = W.seqEnd;
+  if (f & ACK) {
+    W.ack = s.ack[i];
+    W.ackStart = p + 1;
+    p = W.ackEnd;
+  } else W.ackStart = -1;
+  if (s.len[i] > 0) {
+    W.len = s.len[i];
+    W.lenStart = p + 1;
+    p = W.lenEnd;
+  } else W.lenStart = -1;
+  W.win = s.win[i];
+  W.winStart = p + 1;
+  p = W.winEnd;
+  if (f & URG) {
+    W.urg = s.urg[i];
+    W.urgStart = p + 1;
+    p = W.urgEnd;
+  } else W.urgStart = -1;
+  if (arrow === 2) {
+    // ` as fN`: the label starts at the f, and ends the line's text.
+    W.label = `f${s.frame[i]}`;
+    W.labelStart = p + 4;
+    p = W.labelEnd = sink.len - ls;
+  } else W.labelStart = -1;
+  W.end = p;
+  check.segment(W);
+  return true;
 }
 
 /** A segment lost before the capture point: the hole it left and its retransmission show it was sent. */

@@ -8,14 +8,17 @@ import {
   RST,
   SYN,
   isEvent,
+  type Arrow,
   type CallStmt,
   type DeliverStmt,
   type EventStmt,
+  type IntField,
   type NameTok,
   type NumField,
   type ParsedTrace,
   type SegmentStmt,
   type Statement,
+  type TimeSpec,
   type Tok,
 } from '../syntax/ast';
 import { lineOffset, parse, parseDuration, utf8Length, type StatementSink } from '../syntax/parser';
@@ -63,6 +66,198 @@ export function checkParts(parts: readonly string[], options: CheckOptions = {})
 
 /** The checker keeps no reference to a statement's records after stepping it. */
 const REUSE = { reuse: true } as const;
+
+/**
+ * A segment line as its writer wrote it, for StreamingCheck.segment: values
+ * and the columns of its tokens (a field's value starts 4 columns after its
+ * key: `seq=`, `ack=`, `len=`, `win=`, `urg=`). A start of -1: not written.
+ */
+export interface WrittenSegment {
+  /** Seconds as the parser reads them from the line (secondsOfDigits); the time starts at column 0. */
+  seconds: number;
+  timeEnd: number;
+  from: string;
+  fromStart: number;
+  arrow: Arrow;
+  arrowStart: number;
+  to: string;
+  toStart: number;
+  flags: number;
+  flagsStart: number;
+  flagsEnd: number;
+  seq: number;
+  seqStart: number;
+  seqEnd: number;
+  ack: number;
+  ackStart: number;
+  ackEnd: number;
+  len: number;
+  lenStart: number;
+  lenEnd: number;
+  win: number;
+  winStart: number;
+  winEnd: number;
+  urg: number;
+  urgStart: number;
+  urgEnd: number;
+  label: string;
+  labelStart: number;
+  labelEnd: number;
+  /** End column of the segment text (before its comment). */
+  end: number;
+}
+
+/**
+ * The streaming check of a text fed to it line by line by the code that
+ * writes the text (the capture import): lines given as text are parsed, and
+ * the common event lines are handed over as the statements the parser would
+ * read from them, which spares reading them again. `finish()` equals
+ * `check(text, { ...options, keepSyntax: false })` of the text made of those
+ * lines, each ended by a line feed (test/unit/capture-check.test.ts holds the
+ * import to it).
+ */
+export class StreamingCheck {
+  private readonly parsed: ParsedTrace = { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
+  private readonly checker: Checker;
+  private line = 0;
+  private index = 0;
+  /** Lines given as text and not parsed yet (parsed together, before the next statement). */
+  private readonly pending: string[] = [];
+  private pendingFrom = 0;
+  /** The answer cannot be given here: a symbol (the check would start over) or a line end inside a line. */
+  private unsure = false;
+  private readonly sink: StatementSink = (st) => {
+    if (this.parsed.symbols.size > 0) this.unsure = true;
+    if (!this.unsure) this.checker.step(st, this.index);
+    this.index++;
+  };
+  private readonly seg: SegmentStmt = {
+    kind: 'segment',
+    line: 0,
+    time: undefined,
+    from: { name: '', start: 0, end: 0 },
+    to: { name: '', start: 0, end: 0 },
+    arrow: '->',
+    arrowTok: { start: 0, end: 0 },
+    flags: 0,
+    flagsTok: { start: 0, end: 0 },
+    tcpdumpFlags: false,
+    seq: undefined,
+    ack: undefined,
+    len: undefined,
+    data: undefined,
+    win: undefined,
+    urg: undefined,
+    options: undefined,
+    label: undefined,
+    end: 0,
+  };
+  private readonly time: TimeSpec = { relative: false, seconds: 0, msl: 0, start: 0, end: 0 };
+  private readonly seqField: NumField = { sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 };
+  private readonly ackField: NumField = { sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 };
+  private readonly lenField: IntField = { value: 0, valueStart: 0, start: 0, end: 0 };
+  private readonly winField: IntField = { value: 0, valueStart: 0, start: 0, end: 0 };
+  private readonly urgField: IntField = { value: 0, valueStart: 0, start: 0, end: 0 };
+  private readonly labelTok: NameTok = { name: '', start: 0, end: 0 };
+  private readonly del: DeliverStmt = { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name: '', start: 0, end: 0 } };
+
+  constructor(options: CheckOptions = {}) {
+    this.checker = new Checker(this.parsed, { ...options, keepSyntax: false }, false, 64);
+  }
+
+  /** The next line, as text (without its line end). */
+  text(line: string): void {
+    // A line end inside would make more lines than this counts.
+    if (line.includes('\n') || line.includes('\r')) this.unsure = true;
+    if (this.pending.length === 0) this.pendingFrom = this.line;
+    this.pending.push(line);
+    this.line++;
+  }
+
+  /** The next line is this segment. */
+  segment(w: WrittenSegment): void {
+    this.flush();
+    const s = this.seg;
+    s.line = this.line++;
+    const t = this.time;
+    if (w.timeEnd < 0) s.time = undefined;
+    else {
+      t.seconds = w.seconds;
+      t.end = w.timeEnd;
+      s.time = t;
+    }
+    setName(s.from, w.from, w.fromStart, w.fromStart + w.from.length);
+    setName(s.to, w.to, w.toStart, w.toStart + w.to.length);
+    s.arrow = w.arrow;
+    setTok(s.arrowTok, w.arrowStart, w.arrowStart + 2);
+    s.flags = w.flags;
+    setTok(s.flagsTok, w.flagsStart, w.flagsEnd);
+    s.seq = w.seqStart < 0 ? undefined : setNum(this.seqField, w.seq, w.seqStart, w.seqEnd);
+    s.ack = w.ackStart < 0 ? undefined : setNum(this.ackField, w.ack, w.ackStart, w.ackEnd);
+    s.len = w.lenStart < 0 ? undefined : setInt(this.lenField, w.len, w.lenStart, w.lenEnd);
+    s.win = w.winStart < 0 ? undefined : setInt(this.winField, w.win, w.winStart, w.winEnd);
+    s.urg = w.urgStart < 0 ? undefined : setInt(this.urgField, w.urg, w.urgStart, w.urgEnd);
+    s.label = w.labelStart < 0 ? undefined : setName(this.labelTok, w.label, w.labelStart, w.labelEnd);
+    s.end = w.end;
+    this.step(s);
+  }
+
+  /** The next line is `deliver LABEL`, the keyword at column 0. */
+  deliver(label: string, labelStart: number, labelEnd: number): void {
+    this.flush();
+    const d = this.del;
+    d.line = this.line++;
+    setTok(d.keyword, 0, 7);
+    setName(d.label, label, labelStart, labelEnd);
+    this.step(d);
+  }
+
+  /** The result, or undefined when this check cannot give it (a symbol, a line end inside a line): check the text then. */
+  finish(): CheckResult | undefined {
+    this.flush();
+    if (this.unsure) return undefined;
+    // The text ends with a line end: the parser counts the empty line after it.
+    this.parsed.lineCount = this.line + 1;
+    this.checker.finish();
+    return this.checker.result();
+  }
+
+  private step(st: Statement): void {
+    if (!this.unsure) this.checker.step(st, this.index);
+    this.index++;
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0) return;
+    parse(this.pending.join('\n'), this.sink, this.parsed, { line: this.pendingFrom, offset: 0 }, REUSE);
+    this.pending.length = 0;
+  }
+}
+
+function setName(t: NameTok, name: string, start: number, end: number): NameTok {
+  t.name = name;
+  t.start = start;
+  t.end = end;
+  return t;
+}
+function setTok(t: Tok, start: number, end: number): void {
+  t.start = start;
+  t.end = end;
+}
+function setNum(f: NumField, value: number, start: number, end: number): NumField {
+  f.value = value;
+  f.valueStart = start + 4;
+  f.start = start;
+  f.end = end;
+  return f;
+}
+function setInt(f: IntField, value: number, start: number, end: number): IntField {
+  f.value = value;
+  f.valueStart = start + 4;
+  f.start = start;
+  f.end = end;
+  return f;
+}
 
 /** Parses a text given in parts (see checkParts) as `parse(parts.join(''), sink, out, undefined, REUSE)` does. */
 function parseParts(parts: readonly string[], sink: StatementSink, out: ParsedTrace): ParsedTrace {
@@ -131,7 +326,8 @@ export function checkParsed(parsed: ParsedTrace, options: CheckOptions = {}): Ch
 }
 
 interface InFlight {
-  seg: Seg;
+  /** The segment, until it is delivered (then only the lines are kept, for TT110). */
+  seg: Seg | undefined;
   /** Where it was sent: the line and its label's columns (not the statement, whose records a streaming parse reuses). */
   line: number;
   labelStart: number;
@@ -930,10 +1126,12 @@ class Checker {
       this.add('TT110', s.line, s.label, `${s.label.name} was already delivered at line ${f.delivered + 1}; a segment arrives once.`);
       return;
     }
+    const seg = f.seg!;
+    f.seg = undefined;
     f.delivered = s.line;
     this.lastLine[f.to] = s.line;
     this.setLastTok(f.to, s.label);
-    this.arrive(f.to, f.seg, f.gapFill, undefined, s.line, s.label, f.senderErred);
+    this.arrive(f.to, seg, f.gapFill, undefined, s.line, s.label, f.senderErred);
   }
 
   /** `s`: the statement of a segment that arrives on its own line; `at`: the deliver line's label, for one delivered later. */

@@ -218,6 +218,35 @@ function fractionScale(k: number): number {
 }
 const FRACTION_SCALES = Array.from({ length: 24 }, (_, k) => fractionScale(k));
 
+/**
+ * The seconds the parser reads from a time written as ASCII digits, with or
+ * without a fraction (`12`, `1.140599`), in bytes[start, end): the same
+ * arithmetic as the parser's, so the same double; NaN if they are not such
+ * digits. For a writer that steps the checker with the statements of the
+ * lines it writes (StreamingCheck).
+ */
+export function secondsOfDigits(bytes: Uint8Array, start: number, end: number): number {
+  let p = start;
+  let v = 0;
+  while (p < end && bytes[p] !== 46) {
+    const d = bytes[p++] - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  if (p === start) return NaN;
+  if (p < end) {
+    p++;
+    let frac = 0;
+    for (let k = 0; p < end; k++) {
+      const d = bytes[p++] - 48;
+      if (d < 0 || d > 9) return NaN;
+      frac += d * (k < FRACTION_SCALES.length ? FRACTION_SCALES[k] : fractionScale(k));
+    }
+    v += frac;
+  }
+  return v;
+}
+
 function intField(r: IntField | undefined, value: number, valueStart: number, start: number, end: number): IntField {
   if (!r) return { value, valueStart, start, end };
   r.value = value;

@@ -1,0 +1,106 @@
+/**
+ * The import checks each trace as it writes it (ImportOptions.check): the
+ * common event lines go to the checker as the statements the parser would
+ * read from them, the other lines as text. The result must equal checking
+ * the written text afterwards, field by field (diagnostics, positions,
+ * timeline), on every fixture, on random and mutated captures, and on a
+ * capture from the bench's generator.
+ *
+ * Seeds: fixed under CI, random locally; FC_SEED and FC_RUNS override.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import fc from 'fast-check';
+import { check, type CheckResult } from '../../src/core';
+import { importCaptureBytes } from '../../src/core/capture';
+import { writeCapture } from '../../bench/capture';
+import { firstDifference } from '../support/same-result';
+import { buildCapture, segArb } from '../support/random-captures';
+
+const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : process.env.CI ? 0x0c4ec : Date.now() % 0x7fffffff;
+const SCALE = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 1;
+const params = (n: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns: Math.max(1, Math.round(n * SCALE)) });
+
+const DIR = resolve(__dirname, '../fixtures/captures');
+const FIXTURES = readdirSync(DIR)
+  .filter((f) => /\.(pcap|pcapng)$/.test(f))
+  .sort()
+  .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(DIR, f))) }));
+
+const decoder = new TextDecoder();
+
+/** Imports with the check while writing; returns how many traces it checked itself (the rest it left to the caller). */
+function assertChecksAsText(bytes: Uint8Array, what: string, captureName = 'c.pcap'): { direct: number; total: number } {
+  let direct = 0;
+  let total = 0;
+  importCaptureBytes(bytes, {
+    captureName,
+    check: {},
+    onConnectionBytes: (s, b, checked: CheckResult | undefined) => {
+      if (b === undefined) return;
+      total++;
+      if (checked === undefined) return;
+      direct++;
+      const text = decoder.decode(b);
+      const diff = firstDifference(checked, check(text, { keepSyntax: false }));
+      if (diff) assert.fail(`${what}, connection ${s.id}: the check while writing differs from checking the text: ${diff}\n${text.slice(0, 3000)}`);
+    },
+  });
+  return { direct, total };
+}
+
+test('every fixture: the check while writing equals checking the written trace', () => {
+  let direct = 0;
+  let total = 0;
+  for (const f of FIXTURES) {
+    const n = assertChecksAsText(f.bytes, f.name);
+    direct += n.direct;
+    total += n.total;
+  }
+  // Every trace is checked while written (none is left to the caller).
+  assert.ok(total > 25, `only ${total} traces`);
+  assert.equal(direct, total);
+});
+
+test('random captures: the check while writing equals checking the written trace', () => {
+  fc.assert(
+    fc.property(fc.array(segArb, { minLength: 1, maxLength: 300 }), (segs) => {
+      assertChecksAsText(buildCapture(segs), 'random capture');
+    }),
+    params(150),
+  );
+});
+
+test('mutated fixtures: the check while writing equals checking the written trace', () => {
+  const small = FIXTURES.filter((f) => f.bytes.length < 8000);
+  fc.assert(
+    fc.property(fc.constantFrom(...small), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 8 }), (f, muts) => {
+      const b = f.bytes.slice();
+      for (const [at, v] of muts) b[24 + (at % Math.max(1, b.length - 24))] = v;
+      assertChecksAsText(b, `mutated ${f.name}`);
+    }),
+    params(200),
+  );
+});
+
+test("a capture from the bench's generator: the check while writing equals checking the written trace", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tcptrace-check-'));
+  try {
+    const file = join(dir, 'gen.pcap');
+    writeCapture(file, 20_000, 11);
+    const n = assertChecksAsText(new Uint8Array(readFileSync(file)), 'generated');
+    assert.ok(n.direct > 50 && n.direct === n.total, `${n.direct} of ${n.total} checked while written`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a capture name with a line break: the trace is left to the caller to check, never checked wrongly', () => {
+  const f = FIXTURES.find((x) => x.name === 'handshake-data-close.pcap')!;
+  const n = assertChecksAsText(f.bytes, 'odd name', 'a\nb\rc.pcap');
+  assert.equal(n.direct, 0);
+  assert.ok(n.total > 0);
+});
