@@ -23,11 +23,12 @@
  * never returned would without workers.)
  */
 import * as buffer from 'node:buffer';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { check, checkParts, type CheckResult } from '../core';
+import { ioText } from './io-text';
 
 export interface Counts {
   error: number;
@@ -84,6 +85,19 @@ export function checkBytes(bytes: Uint8Array): Counts {
   return countDiagnostics(utf8Parts(bytes));
 }
 
+/** Writes a trace's file; what went wrong, in the command line's words, or '' when nothing did. */
+export function writeTraceFile(path: string, bytes: Uint8Array): string {
+  try {
+    writeFileSync(path, bytes);
+    return '';
+  } catch (e) {
+    return ioText(path, e);
+  }
+}
+
+/** Called with a trace's counts, and with why its file could not be written ('' when it was, or none was asked for). */
+export type Done = (counts: Counts, writeError: string) => void;
+
 export interface TraceChecker {
   /**
    * Whether the next trace is best checked by the caller as it writes it
@@ -91,8 +105,13 @@ export interface TraceChecker {
    * bytes): always without workers; with them, when they are behind.
    */
   checkWhileWriting(): boolean;
-  /** Checks a trace (its UTF-8 bytes, read during the call: the caller may then reuse them); `done` gets its counts, now or later. */
-  submit(bytes: Uint8Array, done: (counts: Counts) => void): void;
+  /**
+   * Checks a trace (its UTF-8 bytes, read during the call: the caller may
+   * then reuse them) and, with `path`, writes its file first, in whichever
+   * thread checks it (on a slow disk, creating thousands of files is much of
+   * an import's time); `done` gets the outcome, now or later.
+   */
+  submit(bytes: Uint8Array, done: Done, path?: string): void;
   /** Resolves once every submitted trace has been checked and its `done` called. */
   finish(): Promise<void>;
   /** Stops the worker, if any (also after an error). */
@@ -107,8 +126,9 @@ export class InThreadChecker implements TraceChecker {
   checkWhileWriting(): boolean {
     return true;
   }
-  submit(bytes: Uint8Array, done: (counts: Counts) => void): void {
-    done(checkBytes(bytes));
+  submit(bytes: Uint8Array, done: Done, path?: string): void {
+    const writeError = path === undefined ? '' : writeTraceFile(path, bytes);
+    done(checkBytes(bytes), writeError);
   }
   async finish(): Promise<void> {}
   close(): void {}
@@ -122,8 +142,11 @@ export interface BatchMessage {
   seq: number;
   start: number;
   lens: number[];
+  /** Per trace, the file to write before checking it ('' for none). */
+  paths: string[];
 }
-export type ResultMessage = { seq: number; counts: number[] } | { seq: number; error: string };
+/** The counts, four per trace, and per trace why its file could not be written ('' when it was). */
+export type ResultMessage = { seq: number; counts: number[]; writeErrors: string[] } | { seq: number; error: string };
 export interface WorkerSetup {
   /** The traces the worker has to check (written by the main thread, read by whoever checks them). */
   ring: SharedArrayBuffer;
@@ -159,7 +182,8 @@ interface Batch {
   start: number;
   end: number;
   lens: number[];
-  done: ((counts: Counts) => void)[];
+  paths: string[];
+  done: Done[];
 }
 
 /** The bundled worker next to this file (dist/check-worker.js), or, run from source (tests), its TypeScript. */
@@ -171,16 +195,19 @@ export function defaultWorkerScript(): string | undefined {
   return undefined;
 }
 
-/** Checks the traces of a batch, reading them from the ring; the counts, four per trace. */
-export function checkBatch(ring: Uint8Array, start: number, lens: readonly number[]): number[] {
+/** Writes (where a path is given) and checks the traces of a batch, reading them from the ring. */
+export function checkBatch(ring: Uint8Array, start: number, lens: readonly number[], paths: readonly string[]): { counts: number[]; writeErrors: string[] } {
   const counts: number[] = [];
+  const writeErrors: string[] = [];
   let at = start;
-  for (const n of lens) {
-    const c = checkBytes(ring.subarray(at, at + n));
+  for (let i = 0; i < lens.length; i++) {
+    const bytes = ring.subarray(at, at + lens[i]);
+    writeErrors.push(paths[i] ? writeTraceFile(paths[i], bytes) : '');
+    const c = checkBytes(bytes);
     counts.push(c.error, c.warning, c.information, c.hint);
-    at += n;
+    at += lens[i];
   }
-  return counts;
+  return { counts, writeErrors };
 }
 
 /**
@@ -251,14 +278,15 @@ export class WorkerChecker implements TraceChecker {
     return this.alive === 0 || this.backlog > this.ring.length / 2;
   }
 
-  submit(bytes: Uint8Array, done: (counts: Counts) => void): void {
+  submit(bytes: Uint8Array, done: Done, path?: string): void {
     this.poll();
     const n = bytes.length;
     const at = this.alive === 0 ? -1 : this.alloc(n);
     if (at < 0) {
-      // The worker is behind (or gone): this one is checked here, now.
+      // The worker is behind (or gone): this one is written and checked here, now.
       this.checkedHere++;
-      done(checkBytes(bytes));
+      const writeError = path === undefined ? '' : writeTraceFile(path, bytes);
+      done(checkBytes(bytes), writeError);
       return;
     }
     if (this.batch && at !== this.head) {
@@ -270,8 +298,9 @@ export class WorkerChecker implements TraceChecker {
     this.head = at + n;
     this.backlog += n;
     if (this.backlog > this.peakBacklog) this.peakBacklog = this.backlog;
-    const b = (this.batch ??= { seq: -1, start: at, end: at, lens: [], done: [] });
+    const b = (this.batch ??= { seq: -1, start: at, end: at, lens: [], paths: [], done: [] });
     b.lens.push(n);
+    b.paths.push(path ?? '');
     b.done.push(done);
     b.end = this.head;
     // Full, or the worker has nothing to do: send it.
@@ -317,19 +346,19 @@ export class WorkerChecker implements TraceChecker {
     this.pending.set(seq, b);
     this.sent++;
     // Every worker hears of it; the first free one claims it.
-    const msg: BatchMessage = { seq, start: b.start, lens: b.lens };
+    const msg: BatchMessage = { seq, start: b.start, lens: b.lens, paths: b.paths };
     for (const h of this.helpers) if (!h.dead) h.worker.postMessage(msg);
   }
 
   private runHere(b: Batch): void {
     this.checkedHere++;
-    const counts = checkBatch(this.ring, b.start, b.lens);
+    const r = checkBatch(this.ring, b.start, b.lens, b.paths);
     this.backlog -= b.end - b.start;
-    this.report(b, counts);
+    this.report(b, r.counts, r.writeErrors);
   }
 
-  private report(b: Batch, counts: number[]): void {
-    for (let i = 0; i < b.done.length; i++) b.done[i]({ error: counts[4 * i], warning: counts[4 * i + 1], information: counts[4 * i + 2], hint: counts[4 * i + 3] });
+  private report(b: Batch, counts: number[], writeErrors: string[]): void {
+    for (let i = 0; i < b.done.length; i++) b.done[i]({ error: counts[4 * i], warning: counts[4 * i + 1], information: counts[4 * i + 2], hint: counts[4 * i + 3] }, writeErrors[i]);
   }
 
   /** Takes every result that has arrived, without waiting. */
@@ -351,7 +380,7 @@ export class WorkerChecker implements TraceChecker {
     if ('error' in m) this.runHere(b);
     else {
       this.backlog -= b.end - b.start;
-      this.report(b, m.counts);
+      this.report(b, m.counts, m.writeErrors);
     }
     this.pending.delete(m.seq);
   }
@@ -388,7 +417,7 @@ export class WorkerChecker implements TraceChecker {
     const live = this.helpers.filter((h) => !h.dead);
     if (live.length > 0) {
       let thrown: { e: unknown } | undefined;
-      const ping: BatchMessage = { seq: LAST, start: 0, lens: [] };
+      const ping: BatchMessage = { seq: LAST, start: 0, lens: [], paths: [] };
       for (const h of live) {
         h.results.on('message', (m: ResultMessage) => {
           try {

@@ -11,10 +11,11 @@
  * read before the damage are still written) or a trace has an error; 2 for
  * usage or I/O errors.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LINK_TYPE_NAMES, importCapture, type ConnectionSummary, type ImportReport } from '../core/capture';
-import { InThreadChecker, countsOf, startWorkerChecker, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
+import { InThreadChecker, countsOf, startWorkerChecker, writeTraceFile, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
+import { ioText } from './io-text';
 
 export interface ImportIo {
   out(s: string): void;
@@ -103,6 +104,15 @@ export interface ImportRunOptions {
  */
 export const WORKER_MIN_BYTES = 64 << 20;
 
+/** One trace's line of the summary. */
+interface Line {
+  id: number;
+  head: string;
+  counts: Counts | undefined;
+  /** Its file could not be written (reported; not listed). */
+  failed: boolean;
+}
+
 const decoder = new TextDecoder();
 
 export async function runImport(args: readonly string[], io: ImportIo, opts: ImportRunOptions = {}): Promise<number> {
@@ -129,7 +139,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
     }
   }
   const checker = chooseChecker(a, fd, opts);
-  const lines: { id: number; head: string; counts: Counts | undefined }[] = [];
+  const lines: Line[] = [];
   let writeFailed = false;
   let written = 0;
   let report: ImportReport;
@@ -142,26 +152,24 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
         check: () => (checker.checkWhileWriting() ? { timeline: false } : undefined),
         onConnectionBytes: (summary, bytes, checked) => {
           if (bytes === undefined) return;
-          let where: string;
-          if (a.outDir === '-') {
-            io.out(decoder.decode(bytes));
-            where = '(standard output)';
-          } else {
-            where = join(a.outDir, `${stem}-${summary.id}.tcptrace`);
-            try {
-              writeFileSync(where, bytes);
-            } catch (e) {
-              io.err(`tcptrace-cli: ${ioText(where, e)}\n`);
-              writeFailed = true;
-              return;
-            }
-          }
-          written++;
-          // Checked once written (here or on a worker thread), then dropped: only the counts are kept.
-          const line = { id: summary.id, head: `${where}: #${summary.id} ${describeConnection(summary)}`, counts: undefined as Counts | undefined };
+          const toFile = a.outDir !== '-';
+          const where = toFile ? join(a.outDir, `${stem}-${summary.id}.tcptrace`) : '(standard output)';
+          const line: Line = { id: summary.id, head: `${where}: #${summary.id} ${describeConnection(summary)}`, counts: undefined, failed: false };
           lines.push(line);
-          if (checked) line.counts = countsOf(checked);
-          else checker.submit(bytes, (counts) => (line.counts = counts));
+          written++;
+          // A trace whose file cannot be written is reported and left out of the list.
+          const outcome = (counts: Counts, writeError: string): void => {
+            line.counts = counts;
+            if (!writeError) return;
+            io.err(`tcptrace-cli: ${writeError}\n`);
+            line.failed = true;
+            writeFailed = true;
+            written--;
+          };
+          if (!toFile) io.out(decoder.decode(bytes));
+          if (checked) outcome(countsOf(checked), toFile ? writeTraceFile(where, bytes) : '');
+          // Written and checked by the checker (then dropped: only the counts are kept), here or on a worker thread.
+          else checker.submit(bytes, outcome, toFile ? where : undefined);
         },
       });
     } finally {
@@ -182,6 +190,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   lines.sort((x, y) => x.id - y.id);
   let anyError = false;
   for (const l of lines) {
+    if (l.failed) continue;
     const c = l.counts!;
     if (c.error > 0) anyError = true;
     say(`${l.head}; ${plural(c.error, 'error')}, ${plural(c.warning, 'warning')}, ${c.information} information\n`);
@@ -214,12 +223,4 @@ function chooseChecker(a: ImportArgs, fd: number, opts: ImportRunOptions): Trace
     }
   }
   return (use && startWorkerChecker(opts.workerOptions)) || new InThreadChecker();
-}
-
-function ioText(file: string, e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return `${file}: no such file`;
-  if (code === 'EISDIR') return `${file}: is a directory`;
-  if (code === 'EACCES') return `${file}: permission denied`;
-  return `${file}: ${e instanceof Error ? e.message : String(e)}`;
 }

@@ -7,6 +7,7 @@ import { check, stateName, type CheckResult, type Diagnostic } from '../core';
 import { renderMermaid } from '../core/diagram/mermaid';
 import { renderSvg, SvgRenderError } from './svg';
 import { ImportUsageError, runImport } from './import';
+import { ioText } from './io-text';
 
 const VERSION = '0.1.0';
 
@@ -144,14 +145,6 @@ function readInput(file: string): string {
   return readFileSync(file === '-' ? 0 : file, 'utf8');
 }
 
-function ioMessage(file: string, e: unknown): string {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOENT') return `${file}: no such file`;
-  if (code === 'EISDIR') return `${file}: is a directory`;
-  if (code === 'EACCES') return `${file}: permission denied`;
-  return `${file}: ${e instanceof Error ? e.message : String(e)}`;
-}
-
 function runCheck(args: Args, io: Io): number {
   if (args.help) {
     io.out(HELP);
@@ -166,7 +159,7 @@ function runCheck(args: Args, io: Io): number {
     try {
       text = readInput(file);
     } catch (e) {
-      io.err(`tcptrace-cli: ${ioMessage(file, e)}\n`);
+      io.err(`tcptrace-cli: ${ioText(file, e)}\n`);
       ioFailed = true;
       continue;
     }
@@ -237,7 +230,7 @@ async function runRender(args: Args, io: Io): Promise<number> {
   try {
     text = readInput(file);
   } catch (e) {
-    io.err(`tcptrace-cli: ${ioMessage(file, e)}\n`);
+    io.err(`tcptrace-cli: ${ioText(file, e)}\n`);
     return 2;
   }
   let out: string;
@@ -254,7 +247,7 @@ async function runRender(args: Args, io: Io): Promise<number> {
     try {
       writeFileSync(args.output, out);
     } catch (e) {
-      io.err(`tcptrace-cli: ${ioMessage(args.output, e)}\n`);
+      io.err(`tcptrace-cli: ${ioText(args.output, e)}\n`);
       return 2;
     }
   } else io.out(out);

@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -25,14 +25,16 @@ interface Run {
   files: Record<string, string>;
 }
 
-async function importTo(capture: string, opts: ImportRunOptions, extra: string[] = []): Promise<Run> {
+async function importTo(capture: string, opts: ImportRunOptions, extra: string[] = [], blocked: string[] = []): Promise<Run> {
   const dir = mkdtempSync(join(tmpdir(), 'tcptrace-worker-'));
+  // A directory where a trace's file would go: that file cannot be written.
+  for (const b of blocked) mkdirSync(join(dir, b));
   try {
     let out = '';
     let err = '';
     const code = await runImport([capture, '-o', dir, ...extra], { out: (s) => (out += s), err: (s) => (err += s) }, opts);
     const files: Record<string, string> = {};
-    for (const f of readdirSync(dir).sort()) files[f] = readFileSync(join(dir, f), 'utf8');
+    for (const f of readdirSync(dir).sort()) if (!blocked.includes(f)) files[f] = readFileSync(join(dir, f), 'utf8');
     // The directory is in every line: make the runs comparable.
     return { code, out: out.split(dir).join('DIR'), err: err.split(dir).join('DIR'), files };
   } finally {
@@ -57,6 +59,19 @@ test('every fixture (damaged ones too): the same files, output and exit code wit
   for (const f of FIXTURES.slice(0, 6)) {
     assert.deepEqual(await importTo(join(DIR, f), { worker: 'always', workerOptions: { ...EVERY_TRACE, workers: 2 } }), await importTo(join(DIR, f), { worker: 'never' }), f);
   }
+});
+
+test('a trace file that cannot be written: reported, left out, exit code 2, the same whichever thread writes it', async () => {
+  const file = join(DIR, 'port-reuse.pcap');
+  const blocked = ['port-reuse-1.tcptrace'];
+  const here = await importTo(file, { worker: 'never' }, [], blocked);
+  assert.equal(here.code, 2);
+  assert.match(here.err, /^tcptrace-cli: DIR\/port-reuse-1\.tcptrace: is a directory\n/);
+  assert.doesNotMatch(here.out, /port-reuse-1\.tcptrace: #1/);
+  assert.match(here.out, /port-reuse-2\.tcptrace: #2 /);
+  assert.match(here.out, /; 1 written\.\n/);
+  // The worker writes the files it checks.
+  assert.deepEqual(await importTo(file, { worker: 'always', workerOptions: { ...EVERY_TRACE, workers: 1 } }, [], blocked), here);
 });
 
 test('-o - with the worker: the trace on stdout, the summary on stderr, as without', async () => {
