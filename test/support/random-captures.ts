@@ -3,8 +3,26 @@
  * colliding 4-tuples, late segments, clock steps back, TCP options, IPv4 and
  * IPv6 (for the capture property tests).
  */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { ethernet, ipPacket, pcap, type Rec } from '../fixtures/captures/synth';
+
+/** Property-test parameters: the seed fixed under CI (`ciSeed`), random locally; FC_SEED and FC_RUNS override. */
+export function propertyParams(ciSeed: number): (runs: number) => fc.Parameters<unknown> {
+  const seed = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : process.env.CI ? ciSeed : Date.now() % 0x7fffffff;
+  const scale = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 1;
+  return (runs) => ({ seed, numRuns: Math.max(1, Math.round(runs * scale)) });
+}
+
+/** The capture fixtures (test/fixtures/captures), damaged ones too, by name. */
+export function captureFixtures(): { name: string; bytes: Uint8Array }[] {
+  const dir = resolve(__dirname, '../fixtures/captures');
+  return readdirSync(dir)
+    .filter((f) => /\.(pcap|pcapng)$/.test(f))
+    .sort()
+    .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(dir, f))) }));
+}
 
 const HOSTS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '192.168.1.7', '2001:db8::1', '2001:db8::2'];
 const PORTS = [80, 443, 40000, 40001, 51000];

@@ -10,25 +10,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { check, type CheckResult } from '../../src/core';
 import { importCaptureBytes } from '../../src/core/capture';
 import { writeCapture } from '../../bench/capture';
 import { firstDifference } from '../support/same-result';
-import { buildCapture, segArb } from '../support/random-captures';
+import { buildCapture, captureFixtures, propertyParams, segArb } from '../support/random-captures';
 
-const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : process.env.CI ? 0x0c4ec : Date.now() % 0x7fffffff;
-const SCALE = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 1;
-const params = (n: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns: Math.max(1, Math.round(n * SCALE)) });
-
-const DIR = resolve(__dirname, '../fixtures/captures');
-const FIXTURES = readdirSync(DIR)
-  .filter((f) => /\.(pcap|pcapng)$/.test(f))
-  .sort()
-  .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(DIR, f))) }));
+const params = propertyParams(0x0c4ec);
+const FIXTURES = captureFixtures();
 
 const decoder = new TextDecoder();
 

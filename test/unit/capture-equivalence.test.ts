@@ -12,25 +12,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { ByteSink, importCaptureBytes, type ImportReport } from '../../src/core/capture';
 import { importCaptureBytes as referenceImport, type ImportReport as ReferenceReport } from '../reference/capture/import';
 import { Pcapng, ethernet, ipPacket, pcap, type Rec } from '../fixtures/captures/synth';
-import { buildCapture, segArb } from '../support/random-captures';
+import { buildCapture, captureFixtures, propertyParams, segArb } from '../support/random-captures';
 import { writeCapture } from '../../bench/capture';
 
-const SEED = process.env.FC_SEED !== undefined ? Number(process.env.FC_SEED) : process.env.CI ? 0x0e9a1 : Date.now() % 0x7fffffff;
-const SCALE = process.env.FC_RUNS !== undefined ? Number(process.env.FC_RUNS) : 1;
-const params = (n: number): fc.Parameters<unknown> => ({ seed: SEED, numRuns: Math.max(1, Math.round(n * SCALE)) });
-
-const DIR = resolve(__dirname, '../fixtures/captures');
-const FIXTURES = readdirSync(DIR)
-  .filter((f) => /\.(pcap|pcapng)$/.test(f))
-  .sort()
-  .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(DIR, f))) }));
+const params = propertyParams(0x0e9a1);
+const FIXTURES = captureFixtures();
 
 interface Outcome {
   report: Omit<ImportReport, 'error'> & { error: string | undefined };

@@ -12,16 +12,14 @@ import {
   type CallStmt,
   type DeliverStmt,
   type EventStmt,
-  type IntField,
   type NameTok,
   type NumField,
   type ParsedTrace,
   type SegmentStmt,
   type Statement,
-  type TimeSpec,
   type Tok,
 } from '../syntax/ast';
-import { lineOffset, parse, parseDuration, utf8Length, type StatementSink } from '../syntax/parser';
+import { intField, lineOffset, newSegRecords, numField, parse, parseDuration, setName, setTok, timeSpec, utf8Length, type StatementSink } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
 import { CLOSED, LISTEN, STATE_DOCS, TIME_WAIT, stateName } from '../tcp/states';
@@ -131,35 +129,8 @@ export class StreamingCheck {
     if (!this.unsure) this.checker.step(st, this.index);
     this.index++;
   };
-  private readonly seg: SegmentStmt = {
-    kind: 'segment',
-    line: 0,
-    time: undefined,
-    from: { name: '', start: 0, end: 0 },
-    to: { name: '', start: 0, end: 0 },
-    arrow: '->',
-    arrowTok: { start: 0, end: 0 },
-    flags: 0,
-    flagsTok: { start: 0, end: 0 },
-    tcpdumpFlags: false,
-    seq: undefined,
-    ack: undefined,
-    len: undefined,
-    data: undefined,
-    win: undefined,
-    urg: undefined,
-    options: undefined,
-    label: undefined,
-    end: 0,
-  };
-  private readonly time: TimeSpec = { relative: false, seconds: 0, msl: 0, start: 0, end: 0 };
-  private readonly seqField: NumField = { sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 };
-  private readonly ackField: NumField = { sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 };
-  private readonly lenField: IntField = { value: 0, valueStart: 0, start: 0, end: 0 };
-  private readonly winField: IntField = { value: 0, valueStart: 0, start: 0, end: 0 };
-  private readonly urgField: IntField = { value: 0, valueStart: 0, start: 0, end: 0 };
-  private readonly labelTok: NameTok = { name: '', start: 0, end: 0 };
-  private readonly del: DeliverStmt = { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name: '', start: 0, end: 0 } };
+  /** One set of records for every line (the checker keeps no reference to a statement's records). */
+  private readonly r = newSegRecords();
 
   constructor(options: CheckOptions = {}) {
     this.checker = new Checker(this.parsed, { ...options, keepSyntax: false }, false, 64);
@@ -177,27 +148,24 @@ export class StreamingCheck {
   /** The next line is this segment. */
   segment(w: WrittenSegment): void {
     this.flush();
-    const s = this.seg;
+    const r = this.r;
+    const s = r.seg;
     s.line = this.line++;
-    const t = this.time;
-    if (w.timeEnd < 0) s.time = undefined;
-    else {
-      t.seconds = w.seconds;
-      t.end = w.timeEnd;
-      s.time = t;
-    }
+    s.time = w.timeEnd < 0 ? undefined : timeSpec(r.time, false, w.seconds, 0, w.timeEnd);
     setName(s.from, w.from, w.fromStart, w.fromStart + w.from.length);
     setName(s.to, w.to, w.toStart, w.toStart + w.to.length);
     s.arrow = w.arrow;
     setTok(s.arrowTok, w.arrowStart, w.arrowStart + 2);
     s.flags = w.flags;
     setTok(s.flagsTok, w.flagsStart, w.flagsEnd);
-    s.seq = w.seqStart < 0 ? undefined : setNum(this.seqField, w.seq, w.seqStart, w.seqEnd);
-    s.ack = w.ackStart < 0 ? undefined : setNum(this.ackField, w.ack, w.ackStart, w.ackEnd);
-    s.len = w.lenStart < 0 ? undefined : setInt(this.lenField, w.len, w.lenStart, w.lenEnd);
-    s.win = w.winStart < 0 ? undefined : setInt(this.winField, w.win, w.winStart, w.winEnd);
-    s.urg = w.urgStart < 0 ? undefined : setInt(this.urgField, w.urg, w.urgStart, w.urgEnd);
-    s.label = w.labelStart < 0 ? undefined : setName(this.labelTok, w.label, w.labelStart, w.labelEnd);
+    // A field's value starts after its 4-character key (`seq=`).
+    s.seq = w.seqStart < 0 ? undefined : numField(r.seq, w.seq, w.seqStart + 4, w.seqStart, w.seqEnd);
+    s.ack = w.ackStart < 0 ? undefined : numField(r.ack, w.ack, w.ackStart + 4, w.ackStart, w.ackEnd);
+    s.len = w.lenStart < 0 ? undefined : intField(r.len, w.len, w.lenStart + 4, w.lenStart, w.lenEnd);
+    s.win = w.winStart < 0 ? undefined : intField(r.win, w.win, w.winStart + 4, w.winStart, w.winEnd);
+    s.urg = w.urgStart < 0 ? undefined : intField(r.urg, w.urg, w.urgStart + 4, w.urgStart, w.urgEnd);
+    if (w.labelStart < 0) s.label = undefined;
+    else setName((s.label = r.label), w.label, w.labelStart, w.labelEnd);
     s.end = w.end;
     this.step(s);
   }
@@ -205,7 +173,7 @@ export class StreamingCheck {
   /** The next line is `deliver LABEL`, the keyword at column 0. */
   deliver(label: string, labelStart: number, labelEnd: number): void {
     this.flush();
-    const d = this.del;
+    const d = this.r.deliver;
     d.line = this.line++;
     setTok(d.keyword, 0, 7);
     setName(d.label, label, labelStart, labelEnd);
@@ -232,31 +200,6 @@ export class StreamingCheck {
     parse(this.pending.join('\n'), this.sink, this.parsed, { line: this.pendingFrom, offset: 0 }, REUSE);
     this.pending.length = 0;
   }
-}
-
-function setName(t: NameTok, name: string, start: number, end: number): NameTok {
-  t.name = name;
-  t.start = start;
-  t.end = end;
-  return t;
-}
-function setTok(t: Tok, start: number, end: number): void {
-  t.start = start;
-  t.end = end;
-}
-function setNum(f: NumField, value: number, start: number, end: number): NumField {
-  f.value = value;
-  f.valueStart = start + 4;
-  f.start = start;
-  f.end = end;
-  return f;
-}
-function setInt(f: IntField, value: number, start: number, end: number): IntField {
-  f.value = value;
-  f.valueStart = start + 4;
-  f.start = start;
-  f.end = end;
-  return f;
 }
 
 /** Parses a text given in parts (see checkParts) as `parse(parts.join(''), sink, out, undefined, REUSE)` does. */

@@ -168,7 +168,7 @@ export function utf8Length(s: string): number {
 }
 
 /** Reused records of a streaming parse (see `parse`'s `reuse`). */
-interface SegRecords {
+export interface SegRecords {
   seg: SegmentStmt;
   label: NameTok;
   deliver: DeliverStmt;
@@ -180,19 +180,54 @@ interface SegRecords {
   urg: IntField;
 }
 
-function setName(t: NameTok, name: string, start: number, end: number): void {
+/** A segment statement with nothing read into it yet (its tokens are objects of their own, to fill). */
+function blankSegment(): SegmentStmt {
+  return {
+    kind: 'segment',
+    line: 0,
+    time: undefined,
+    from: { name: '', start: 0, end: 0 },
+    to: { name: '', start: 0, end: 0 },
+    arrow: '->',
+    arrowTok: { start: 0, end: 0 },
+    flags: 0,
+    flagsTok: { start: 0, end: 0 },
+    tcpdumpFlags: false,
+    seq: undefined,
+    ack: undefined,
+    len: undefined,
+    data: undefined,
+    win: undefined,
+    urg: undefined,
+    options: undefined,
+    label: undefined,
+    end: 0,
+  };
+}
+
+/** A set of records for a streaming parse's statements (see `parse`'s `reuse`), or for a writer that steps a checker with them (StreamingCheck). */
+export function newSegRecords(): SegRecords {
+  const seg = blankSegment();
+  const num = (): NumField => ({ sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 });
+  const int = (): IntField => ({ value: 0, valueStart: 0, start: 0, end: 0 });
+  const deliver: DeliverStmt = { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name: '', start: 0, end: 0 } };
+  const time: TimeSpec = { relative: false, seconds: 0, msl: 0, start: 0, end: 0 };
+  return { seg, label: { name: '', start: 0, end: 0 }, deliver, time, seq: num(), ack: num(), len: int(), win: int(), urg: int() };
+}
+
+export function setName(t: NameTok, name: string, start: number, end: number): void {
   t.name = name;
   t.start = start;
   t.end = end;
 }
 
-function setTok(t: Tok, start: number, end: number): void {
+export function setTok(t: Tok, start: number, end: number): void {
   t.start = start;
   t.end = end;
 }
 
 /** A `seq=`/`ack=` number: `r` refilled, or a new record. */
-function numField(r: NumField | undefined, value: number, valueStart: number, start: number, end: number): NumField {
+export function numField(r: NumField | undefined, value: number, valueStart: number, start: number, end: number): NumField {
   if (!r) return { sym: undefined, value, valueStart, start, end };
   r.value = value;
   r.valueStart = valueStart;
@@ -201,7 +236,7 @@ function numField(r: NumField | undefined, value: number, valueStart: number, st
   return r;
 }
 
-function timeSpec(r: TimeSpec | undefined, relative: boolean, seconds: number, start: number, end: number): TimeSpec {
+export function timeSpec(r: TimeSpec | undefined, relative: boolean, seconds: number, start: number, end: number): TimeSpec {
   if (!r) return { relative, seconds, msl: 0, start, end };
   r.relative = relative;
   r.seconds = seconds;
@@ -247,7 +282,7 @@ export function secondsOfDigits(bytes: Uint8Array, start: number, end: number): 
   return v;
 }
 
-function intField(r: IntField | undefined, value: number, valueStart: number, start: number, end: number): IntField {
+export function intField(r: IntField | undefined, value: number, valueStart: number, start: number, end: number): IntField {
   if (!r) return { value, valueStart, start, end };
   r.value = value;
   r.valueStart = valueStart;
@@ -934,29 +969,7 @@ class Parser {
     const from = this.intern(ws, we, h);
     const to = this.intern(ts, te, th);
     const r = this.reuse ? this.records() : undefined;
-    const seg: SegmentStmt = r
-      ? r.seg
-      : {
-          kind: 'segment',
-          line: 0,
-          time: undefined,
-          from: { name: from, start: 0, end: 0 },
-          to: { name: to, start: 0, end: 0 },
-          arrow,
-          arrowTok: { start: 0, end: 0 },
-          flags: 0,
-          flagsTok: { start: 0, end: 0 },
-          tcpdumpFlags: false,
-          seq: undefined,
-          ack: undefined,
-          len: undefined,
-          data: undefined,
-          win: undefined,
-          urg: undefined,
-          options: undefined,
-          label: undefined,
-          end: 0,
-        };
+    const seg: SegmentStmt = r ? r.seg : blankSegment();
     seg.line = this.line;
     seg.time = timeStart < 0 ? undefined : timeSpec(r ? r.time : undefined, timeRelative, timeSeconds, timeStart - ls, timeEnd - ls);
     setName(seg.from, from, ws - ls, we - ls);
@@ -986,33 +999,7 @@ class Parser {
   private recs: SegRecords | undefined;
 
   private records(): SegRecords {
-    if (this.recs) return this.recs;
-    const seg: SegmentStmt = {
-      kind: 'segment',
-      line: 0,
-      time: undefined,
-      from: { name: '', start: 0, end: 0 },
-      to: { name: '', start: 0, end: 0 },
-      arrow: '->',
-      arrowTok: { start: 0, end: 0 },
-      flags: 0,
-      flagsTok: { start: 0, end: 0 },
-      tcpdumpFlags: false,
-      seq: undefined,
-      ack: undefined,
-      len: undefined,
-      data: undefined,
-      win: undefined,
-      urg: undefined,
-      options: undefined,
-      label: undefined,
-      end: 0,
-    };
-    const num = (): NumField => ({ sym: undefined, value: 0, valueStart: 0, start: 0, end: 0 });
-    const int = (): IntField => ({ value: 0, valueStart: 0, start: 0, end: 0 });
-    const deliver: DeliverStmt = { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name: '', start: 0, end: 0 } };
-    const time: TimeSpec = { relative: false, seconds: 0, msl: 0, start: 0, end: 0 };
-    return (this.recs = { seg, label: { name: '', start: 0, end: 0 }, deliver, time, seq: num(), ack: num(), len: int(), win: int(), urg: int() });
+    return (this.recs ??= newSegRecords());
   }
 
   private statement(): Statement | undefined {
