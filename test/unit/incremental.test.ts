@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { changedLines, check, checkIncremental, type CheckResult } from '../../src/core';
 import { writeLongTrace } from '../support/trace-model';
+import { applyLineEdit } from '../support/line-edits';
 
 const root = join(__dirname, '..', '..');
 const examples = readdirSync(join(root, 'examples'))
@@ -59,26 +60,6 @@ function observable(r: CheckResult): unknown {
 
 type Edit = { line: number; kind: 'delete' | 'duplicate' | 'replace' | 'insert'; text: string };
 
-function applyEdit(text: string, e: Edit): { text: string; first: number } {
-  const lines = text.split('\n');
-  const at = Math.min(e.line, lines.length - 1);
-  switch (e.kind) {
-    case 'delete':
-      lines.splice(at, 1);
-      break;
-    case 'duplicate':
-      lines.splice(at, 0, lines[at]);
-      break;
-    case 'replace':
-      lines[at] = e.text;
-      break;
-    case 'insert':
-      lines.splice(at, 0, e.text);
-      break;
-  }
-  return { text: lines.join('\n'), first: at };
-}
-
 const LINES = [
   '',
   '# a comment',
@@ -107,7 +88,7 @@ function replay(base: string, edits: readonly Edit[]): void {
   let text = base;
   let prev = check(text);
   for (const e of edits) {
-    const { text: next, first } = applyEdit(text, e);
+    const { text: next, first } = applyLineEdit(text, e);
     const inc = checkIncremental(prev, next, first);
     assert.deepEqual(observable(inc), observable(check(next)));
     text = next;

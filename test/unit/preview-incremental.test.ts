@@ -18,6 +18,7 @@ import { planChunks, widestLabels, type PlannedChunk } from '../../src/client/pr
 import { DiagramSession, type SessionSettings } from '../../src/client/preview/session';
 import { applyChunkEdit, diffChunks, layoutToPost } from '../../src/webview/chunkEdit';
 import type { ChunkRef, LayoutMessage } from '../../src/webview/messages';
+import { applyLineEdit, type LineEdit } from '../support/line-edits';
 
 const root = join(__dirname, '..', '..');
 const examples = readdirSync(join(root, 'examples'))
@@ -69,40 +70,7 @@ const LINES = [
   'note over server: "hi"',
 ];
 
-type Edit =
-  | { kind: 'delete' | 'duplicate'; line: number }
-  | { kind: 'replace' | 'insert'; line: number; text: string }
-  | { kind: 'type'; line: number; at: number; text: string }
-  | { kind: 'cut'; line: number; count: number };
-
-function applyEdit(text: string, e: Edit): string {
-  const lines = text.split('\n');
-  const at = Math.min(e.line, lines.length - 1);
-  switch (e.kind) {
-    case 'delete':
-      lines.splice(at, 1);
-      break;
-    case 'duplicate':
-      lines.splice(at, 0, lines[at]);
-      break;
-    case 'replace':
-      lines[at] = e.text;
-      break;
-    case 'insert':
-      lines.splice(at, 0, e.text);
-      break;
-    case 'type': {
-      const l = lines[at];
-      const k = Math.min(e.at, l.length);
-      lines[at] = l.slice(0, k) + e.text + l.slice(k);
-      break;
-    }
-    case 'cut':
-      lines.splice(at, e.count);
-      break;
-  }
-  return lines.join('\n');
-}
+type Edit = LineEdit;
 
 const editArb = (maxLine: number): fc.Arbitrary<Edit> =>
   fc.oneof(
@@ -130,7 +98,7 @@ function replay(base: string, edits: readonly Edit[]): void {
   let plan = planChunks(model, model.stateSpelling);
   let widest = widestLabels(model, model.stateSpelling);
   for (const e of edits) {
-    const next = applyEdit(text, e);
+    const next = applyLineEdit(text, e).text;
     const lines = lineMap(text, next);
     if (!lines) continue;
     const r = checkIncremental(result, next, lines.first, {}, lines.newTail === lines.oldTail ? lines.last : undefined);
@@ -231,7 +199,7 @@ test('the session after edits shows what a fresh session shows', () => {
       let v = 1;
       // Edits, and settings changed with or without an edit.
       for (const [e, settings] of steps) {
-        if (e) text = applyEdit(text, e);
+        if (e) text = applyLineEdit(text, e).text;
         const got = s.update(text, ++v, settings);
         const want = new DiagramSession().update(text, v, settings);
         // A text that does not parse keeps the last good layout (marked stale): only then may they differ.
