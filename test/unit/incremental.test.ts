@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { changedLines, check, checkIncremental, type CheckResult } from '../../src/core';
 import { writeLongTrace } from '../support/trace-model';
 import { applyLineEdit } from '../support/line-edits';
+import { longTrace as longTraceOf } from '../support/long-trace';
 
 const root = join(__dirname, '..', '..');
 const examples = readdirSync(join(root, 'examples'))
@@ -17,27 +18,7 @@ const examples = readdirSync(join(root, 'examples'))
   .map((f) => readFileSync(join(root, 'examples', f), 'utf8'));
 
 /** A long conversation (several snapshots' worth): handshake, many data/ACK rounds, close. */
-function longTrace(rounds: number): string {
-  const out = ['option msl=1s', 'endpoint client 10.0.0.1:40000', 'endpoint server 10.0.0.2:80', '0 server: listen'];
-  out.push('+1ms client -> server: SYN seq=1000 win=65535', '+1ms server -> client: SYN,ACK seq=5000 ack=1001 win=65535', '+1ms client -> server: ACK seq=1001 ack=5001');
-  let c = 1001;
-  for (let i = 0; i < rounds; i++) {
-    if (i % 97 === 5) out.push(`== round ${i} ==`);
-    if (i % 50 === 7) {
-      out.push(`+1ms client ~> server: PSH,ACK seq=${c} ack=5001 len=100 as d${i}`);
-      out.push(`+1ms client -> server: PSH,ACK seq=${c + 100} ack=5001 len=100`);
-      out.push(`deliver d${i}`);
-      c += 200;
-    } else {
-      out.push(`+1ms client -> server: PSH,ACK seq=${c} ack=5001 len=100`);
-      c += 100;
-    }
-    out.push(`+1ms server -> client: ACK seq=5001 ack=${c}`);
-    if (i % 40 === 3) out.push(`expect client ESTABLISHED, server ESTABLISHED`);
-  }
-  out.push(`+1ms client -> server: FIN,ACK seq=${c} ack=5001`, `+1ms server -> client: FIN,ACK seq=5001 ack=${c + 1}`, `+1ms client -> server: ACK seq=${c + 1} ack=5002`, '+2MSL client: timeout');
-  return out.join('\n') + '\n';
-}
+const longTrace = (rounds: number): string => longTraceOf(rounds, { sectionEvery: 97, inFlightEvery: 50 });
 
 /** Everything a consumer reads, in comparable form. */
 function observable(r: CheckResult): unknown {

@@ -19,6 +19,7 @@ import { DiagramSession, type SessionSettings } from '../../src/client/preview/s
 import { applyChunkEdit, diffChunks, layoutToPost } from '../../src/webview/chunkEdit';
 import type { ChunkRef, LayoutMessage } from '../../src/webview/messages';
 import { applyLineEdit, type LineEdit } from '../support/line-edits';
+import { longTrace as longTraceOf } from '../support/long-trace';
 
 const root = join(__dirname, '..', '..');
 const examples = readdirSync(join(root, 'examples'))
@@ -27,28 +28,7 @@ const examples = readdirSync(join(root, 'examples'))
 const runs = (n: number): number => Math.max(1, Math.round(n * Number(process.env.FC_RUNS ?? 1)));
 
 /** A conversation long enough for many chunks: data rounds, in-flight segments delivered later, sections, expects. */
-function longTrace(rounds: number): string {
-  const out = ['option msl=1s', 'endpoint client 10.0.0.1:40000', 'endpoint server 10.0.0.2:80', '0 server: listen'];
-  out.push('+1ms client -> server: SYN seq=1000 win=65535', '+1ms server -> client: SYN,ACK seq=5000 ack=1001 win=65535', '+1ms client -> server: ACK seq=1001 ack=5001');
-  let c = 1001;
-  for (let i = 0; i < rounds; i++) {
-    if (i % 37 === 5) out.push(`== round ${i} ==`);
-    if (i % 23 === 7) {
-      out.push(`+1ms client ~> server: PSH,ACK seq=${c} ack=5001 len=100 as d${i}`);
-      out.push(`+1ms client -> server: PSH,ACK seq=${c + 100} ack=5001 len=100`);
-      out.push(`deliver d${i}`);
-      c += 200;
-    } else {
-      out.push(`+1ms client -> server: PSH,ACK seq=${c} ack=5001 len=100 win=${1000 + i}`);
-      c += 100;
-    }
-    out.push(`+1ms server -> client: ACK seq=5001 ack=${c}`);
-    if (i % 40 === 3) out.push(`expect client ESTABLISHED, server ESTABLISHED`);
-    if (i % 51 === 9) out.push(`note over client: "round ${i}"`);
-  }
-  out.push(`+1ms client -> server: FIN,ACK seq=${c} ack=5001`, `+1ms server -> client: FIN,ACK seq=5001 ack=${c + 1}`, `+1ms client -> server: ACK seq=${c + 1} ack=5002`, '+2MSL client: timeout');
-  return out.join('\n') + '\n';
-}
+const longTrace = (rounds: number): string => longTraceOf(rounds, { sectionEvery: 37, inFlightEvery: 23, windows: true, notesEvery: 51 });
 
 const LINES = [
   '',
