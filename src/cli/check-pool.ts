@@ -98,6 +98,12 @@ export function writeTraceFile(path: string, bytes: Uint8Array): string {
 /** Called with a trace's counts, and with why its file could not be written ('' when it was, or none was asked for). */
 export type Done = (counts: Counts, writeError: string) => void;
 
+/** Writes a trace's file (with a path) and checks the trace: what every thread does with a trace it takes. */
+function writeAndCheck(bytes: Uint8Array, path: string | undefined): { counts: Counts; writeError: string } {
+  const writeError = path ? writeTraceFile(path, bytes) : '';
+  return { counts: checkBytes(bytes), writeError };
+}
+
 export interface TraceChecker {
   /**
    * Whether the next trace is best checked by the caller as it writes it
@@ -127,8 +133,8 @@ export class InThreadChecker implements TraceChecker {
     return true;
   }
   submit(bytes: Uint8Array, done: Done, path?: string): void {
-    const writeError = path === undefined ? '' : writeTraceFile(path, bytes);
-    done(checkBytes(bytes), writeError);
+    const r = writeAndCheck(bytes, path);
+    done(r.counts, r.writeError);
   }
   async finish(): Promise<void> {}
   close(): void {}
@@ -201,9 +207,9 @@ export function checkBatch(ring: Uint8Array, start: number, lens: readonly numbe
   const writeErrors: string[] = [];
   let at = start;
   for (let i = 0; i < lens.length; i++) {
-    const bytes = ring.subarray(at, at + lens[i]);
-    writeErrors.push(paths[i] ? writeTraceFile(paths[i], bytes) : '');
-    const c = checkBytes(bytes);
+    const r = writeAndCheck(ring.subarray(at, at + lens[i]), paths[i] || undefined);
+    const c = r.counts;
+    writeErrors.push(r.writeError);
     counts.push(c.error, c.warning, c.information, c.hint);
     at += lens[i];
   }
@@ -285,8 +291,8 @@ export class WorkerChecker implements TraceChecker {
     if (at < 0) {
       // The worker is behind (or gone): this one is written and checked here, now.
       this.checkedHere++;
-      const writeError = path === undefined ? '' : writeTraceFile(path, bytes);
-      done(checkBytes(bytes), writeError);
+      const r = writeAndCheck(bytes, path);
+      done(r.counts, r.writeError);
       return;
     }
     if (this.batch && at !== this.head) {

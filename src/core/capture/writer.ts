@@ -382,8 +382,9 @@ function segmentLine(
   const ls = sink.len;
   if (f === 0) {
     // The language has no flag-less segment (a "null scan"): say what was there.
-    sink.str(`note over ${names[d]}: ${fmtTime(s.time[i], digits)} frame ${s.frame[i]}: a segment with no flags from ${names[d]} (seq=${s.seq[i]}, len=${s.len[i]}), not part of TCP's state machine`);
-    if (check) check.text(lineText(sink, ls));
+    const note = `note over ${names[d]}: ${fmtTime(s.time[i], digits)} frame ${s.frame[i]}: a segment with no flags from ${names[d]} (seq=${s.seq[i]}, len=${s.len[i]}), not part of TCP's state machine`;
+    sink.str(note);
+    check?.text(note);
     sink.byte(NL);
     return;
   }

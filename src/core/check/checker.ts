@@ -126,8 +126,7 @@ export class StreamingCheck {
   private unsure = false;
   private readonly sink: StatementSink = (st) => {
     if (this.parsed.symbols.size > 0) this.unsure = true;
-    if (!this.unsure) this.checker.step(st, this.index);
-    this.index++;
+    this.step(st);
   };
   /** One set of records for every line (the checker keeps no reference to a statement's records). */
   private readonly r = newSegRecords();
