@@ -6,8 +6,10 @@
  * JSON line (CaptureRunOutput).
  *
  *   node bench/.data/cli/run.cjs FILE OUTDIR
+ *
+ * OUTDIR must not exist; the caller removes it.
  */
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runImport } from '../src/cli/import';
 
@@ -25,7 +27,8 @@ export interface CaptureRunOutput {
 }
 
 async function measure(file: string, outDir: string): Promise<CaptureRunOutput> {
-  rmSync(outDir, { recursive: true, force: true });
+  // A directory of its own, never used before (see freshDir in bench/capture.ts).
+  if (existsSync(outDir)) throw new Error(`${outDir} exists: each run writes to a new directory`);
   let out = '';
   let err = '';
   const cpu0 = process.cpuUsage();
@@ -35,7 +38,6 @@ async function measure(file: string, outDir: string): Promise<CaptureRunOutput> 
   const cpu = process.cpuUsage(cpu0);
   let traceBytes = 0;
   for (const f of readdirSync(outDir)) traceBytes += statSync(resolve(outDir, f)).size;
-  rmSync(outDir, { recursive: true, force: true });
   // Per trace: "...; N errors, N warnings, N information"; last: "FILE: pcap (...), N packets, N TCP segments, N connections; N written."
   const diagnostics: Record<string, number> = {};
   for (const m of out.matchAll(/; (\d+) errors?, (\d+) warnings?, (\d+) information\n/g)) {

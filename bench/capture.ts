@@ -363,29 +363,59 @@ function fastest<T extends { ms: number; cpuMs: number }>(a: T | undefined, b: T
 }
 
 /**
- * Where the second measurement writes its traces: a memory file system
- * (/dev/shm on Linux), so that its figure is the importer's own, without the
- * cost of creating thousands of files on this machine's disk.
+ * Where the runs write their traces: a new directory for every run, under a
+ * root that is removed only once every run is done. Removing a run's 4,600
+ * files just before the next run would make that run's file creation up to
+ * ten times slower on some file systems (ext4 without a journal, as on this
+ * project's VM, skips inodes freed in the last minute or so when it allocates
+ * new ones, reading the inode table for each), a cost of the bench's own
+ * clean-up, not of the import.
  */
-function memoryDir(): string | undefined {
-  const dir = '/dev/shm';
-  try {
-    if (!statSync(dir).isDirectory()) return undefined;
-    const out = resolve(dir, `tcptrace-bench-${process.pid}`);
-    mkdirSync(out, { recursive: true });
-    rmSync(out, { recursive: true, force: true });
-    return out;
-  } catch {
-    return undefined;
+class RunDirs {
+  private n = 0;
+  private constructor(readonly root: string) {}
+
+  /** A root under `parent`, or undefined when `parent` is not a writable directory. */
+  static under(parent: string, name: string): RunDirs | undefined {
+    try {
+      if (!statSync(parent).isDirectory()) return undefined;
+      const root = resolve(parent, name);
+      rmSync(root, { recursive: true, force: true }); // left by an interrupted bench
+      mkdirSync(root, { recursive: true });
+      return new RunDirs(root);
+    } catch {
+      return undefined;
+    }
+  }
+
+  next(): string {
+    return resolve(this.root, `run-${++this.n}`);
+  }
+
+  remove(): void {
+    rmSync(this.root, { recursive: true, force: true });
   }
 }
 
 async function run(opts: BenchOptions): Promise<void> {
-  const sizes = opts.sizes ?? DEFAULT_SIZES;
   const runs = Math.max(1, opts.runs ?? 1);
   console.log(`capture: tcptrace-cli import (read, write the traces, check them) of a generated pcap, against tshark -r FILE -q -z expert${runs > 1 ? `; fastest of ${runs} runs` : ''}`);
   const lib = bundle();
-  const mem = memoryDir();
+  const disk = RunDirs.under(DATA_DIR, 'out');
+  if (!disk) throw new Error(`cannot write traces under ${DATA_DIR}`);
+  // The second measurement writes its traces to a memory file system (/dev/shm on Linux): the importer's own time, without the disk.
+  const mem = RunDirs.under('/dev/shm', `tcptrace-bench-${process.pid}`);
+  try {
+    await runSizes(opts, lib, disk, mem);
+  } finally {
+    disk.remove();
+    mem?.remove();
+  }
+}
+
+async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: RunDirs | undefined): Promise<void> {
+  const sizes = opts.sizes ?? DEFAULT_SIZES;
+  const runs = Math.max(1, opts.runs ?? 1);
   const rows: string[][] = [];
   const memRatios: string[] = [];
   const notes: string[] = [];
@@ -399,10 +429,10 @@ async function run(opts: BenchOptions): Promise<void> {
     let failed = false;
     for (let r = 0; r < runs && !failed; r++) {
       process.stdout.write(' import');
-      const w = measure(lib, cap.path, resolve(DATA_DIR, 'out'), opts.timeout);
+      const w = measure(lib, cap.path, disk.next(), opts.timeout);
       if (mem) {
         process.stdout.write(', import to memory');
-        const m = measure(lib, cap.path, mem, opts.timeout);
+        const m = measure(lib, cap.path, mem.next(), opts.timeout);
         if (m.ok) om = fastest(om, m.value);
       }
       process.stdout.write(', tshark;');
