@@ -45,14 +45,6 @@ export interface ImportOptions {
    * checked that way (the caller then checks the bytes).
    */
   check?: CheckOptions | (() => CheckOptions | undefined);
-  /**
-   * Import one share of the connections: those whose id, less one, leaves
-   * `index` divided by `count`. Every share reads the whole capture and
-   * tracks every connection, so ids, the traces and the report are the same
-   * as without shares: several threads can import a capture together, each
-   * its own share. Only the connections of the share are handed on.
-   */
-  shard?: { index: number; count: number };
 }
 
 export interface ImportReport {
@@ -87,9 +79,7 @@ export class CaptureImporter {
 
   constructor(private readonly opts: ImportOptions) {
     this.reader = new CaptureReader((r) => this.packet(r));
-    const shard = opts.shard;
-    const keep = shard && shard.count > 1 ? (id: number) => (id - 1) % shard.count === shard.index : undefined;
-    this.tracker = new ConnectionTracker({ linger: opts.linger, onConnection: (c) => this.connection(c), keep });
+    this.tracker = new ConnectionTracker({ linger: opts.linger, onConnection: (c) => this.connection(c) });
   }
 
   /** True once damage has stopped the import (further bytes are ignored). */

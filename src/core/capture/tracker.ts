@@ -183,10 +183,6 @@ export class Connection {
   timeFixes = 0;
   /** Handed on by the tracker (its 4-tuple may now belong to a newer connection). */
   handed = false;
-  /** Time of its latest segment (as stored: never earlier than the one before), or NaN. */
-  last = NaN;
-  /** Bit `dir` is set once side `dir` has sent a segment. */
-  sent = 0;
   /** IPv4: the 4-tuple as the tracker's table keys it (lower endpoint, higher endpoint, hash). */
   lo = 0;
   hi = 0;
@@ -199,8 +195,6 @@ export class Connection {
     /** ep[0] sent the first captured segment. */
     readonly ep: [CaptureEndpoint, CaptureEndpoint],
     readonly segs = new SegmentTable(),
-    /** Handed on, with its segments; else tracked only (TrackerOptions.keep). */
-    readonly kept = true,
   ) {}
 
   get packets(): number {
@@ -210,7 +204,7 @@ export class Connection {
     return this.segs.time[0];
   }
   get lastTime(): number {
-    return this.last;
+    return this.segs.time[this.segs.length - 1];
   }
   get ended(): boolean {
     return !Number.isNaN(this.endedAt);
@@ -247,13 +241,6 @@ export interface TrackerOptions {
   linger?: number;
   /** At most this many ended connections wait at once (default 1000); beyond, the oldest is handed on. */
   maxEnded?: number;
-  /**
-   * Which connections (by id) are handed on (default: all). The others are
-   * still tracked, so that ids, and when each connection ends and is handed
-   * on, are the same whichever are kept: a capture can be imported in shares,
-   * by several threads each reading it whole. Their segments are not stored.
-   */
-  keep?: (id: number) => boolean;
 }
 
 export class ConnectionTracker {
@@ -313,19 +300,18 @@ export class ConnectionTracker {
         dir = 0;
       }
     } else c = this.create(p, key, lo, hi, h);
+    const segs = c.segs;
     let t = time;
-    if (t < c.last) {
-      t = c.last;
+    if (segs.length > 0 && t < segs.time[segs.length - 1]) {
+      t = segs.time[segs.length - 1];
       c.timeFixes++;
     }
-    c.last = t;
-    c.sent |= 1 << dir;
     const wasEnded = c.ended;
-    if (c.kept) c.segs.push(t, frame, dir, p);
+    segs.push(t, frame, dir, p);
     c.observe(dir, p, t);
     if (!wasEnded && c.ended) {
       this.ending.push(c);
-      if (c.kept) c.segs.trim();
+      segs.trim();
     }
     this.expire(time);
   }
@@ -348,7 +334,7 @@ export class ConnectionTracker {
     this.open6.clear();
     for (const c of rest) {
       c.handed = true;
-      if (c.kept) this.opts.onConnection(c);
+      this.opts.onConnection(c);
     }
     this.ending.length = 0;
     this.endingHead = 0;
@@ -379,7 +365,7 @@ export class ConnectionTracker {
     c.handed = true;
     if (c.key === '') this.open4.delete(c.lo, c.hi, c.hash);
     else this.open6.delete(c.key);
-    if (c.kept) this.opts.onConnection(c);
+    this.opts.onConnection(c);
   }
 
   /**
@@ -394,7 +380,8 @@ export class ConnectionTracker {
     if (c.rstFrom >= 0 || (c.finEnd[0] !== undefined && c.finEnd[1] !== undefined)) return true;
     if (isn === undefined) {
       // Its first SYN: a crossing SYN in a simultaneous open, unless this side already sent other segments.
-      if (c.sent & (1 << dir)) return true;
+      const segs = c.segs;
+      for (let i = 0; i < segs.length; i++) if (segs.dir[i] === dir) return true;
       return c.synFrom < 0 && c.isn[1 - dir] === undefined;
     }
     // A new ISN from a side that had a SYN: a new attempt once the old one never got synchronized.
@@ -402,9 +389,7 @@ export class ConnectionTracker {
   }
 
   private create(p: TcpPacket, key: string, lo: number, hi: number, h: number): Connection {
-    const id = this.nextId++;
-    const kept = this.opts.keep === undefined || this.opts.keep(id);
-    const c = new Connection(id, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')], kept ? this.spare.pop() : NO_SEGMENTS, kept);
+    const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')], this.spare.pop());
     if (key === '') {
       c.lo = lo;
       c.hi = hi;
@@ -429,8 +414,6 @@ export class ConnectionTracker {
  * let every connection hold one, and memory grow with the capture.
  */
 const MAX_SPARE = 64;
-/** The table of every connection not kept: it stays empty. */
-const NO_SEGMENTS = new SegmentTable(0);
 const MAX_SPARE_SEGMENTS = 1024;
 
 /** The IPv6 4-tuple as a string, the same both ways. */
