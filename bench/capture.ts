@@ -188,7 +188,7 @@ export function writeCapture(path: string, packets: number, seed: number): { pac
     writeSync(fd, buf, 0, at);
     at = 0;
   };
-  // pcap header: little-endian, microseconds, Ethernet, snap length 96.
+  // pcap header: little-endian, microseconds, Ethernet, snap length SNAP (whole frames).
   buf.writeUInt32LE(0xa1b2c3d4, 0);
   buf.writeUInt16LE(2, 4);
   buf.writeUInt16LE(4, 6);
