@@ -384,7 +384,11 @@ export class WorkerChecker implements TraceChecker {
     // A check that threw in the worker is run again here (before its space is given back),
     // so that it fails as it would without a worker.
     if ('error' in m) this.runHere(b);
-    else {
+    else if (!wellFormed(m, b.done.length)) {
+      // Not what this pool's worker answers (a worker script from another version?): checked here.
+      this.failure ??= `it answered batch ${m.seq} with a malformed result`;
+      this.runHere(b);
+    } else {
       this.backlog -= b.end - b.start;
       this.report(b, m.counts, m.writeErrors);
     }
@@ -455,6 +459,19 @@ export class WorkerChecker implements TraceChecker {
       void h.worker.terminate();
     }
   }
+}
+
+/** An answer with four counts and a write error for each of the batch's `n` traces. */
+function wellFormed(m: { counts?: unknown; writeErrors?: unknown }, n: number): boolean {
+  const { counts, writeErrors } = m;
+  return (
+    Array.isArray(counts) &&
+    counts.length === 4 * n &&
+    counts.every((c) => Number.isInteger(c)) &&
+    Array.isArray(writeErrors) &&
+    writeErrors.length === n &&
+    writeErrors.every((e) => typeof e === 'string')
+  );
 }
 
 interface Helper {

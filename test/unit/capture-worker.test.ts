@@ -233,7 +233,7 @@ const BAD_WORKERS: [string, string][] = [
      parentPort.on('message', (m) => {
        if (Atomics.compareExchange(workerData.claims, m.seq % workerData.claims.length, m.seq + 1, -(m.seq + 1)) !== m.seq + 1) return;
        if (++n === 4) process.exit(0);
-       workerData.results.postMessage({ seq: m.seq, counts: m.lens.flatMap(() => [-1, 0, 0, 0]) });
+       workerData.results.postMessage({ seq: m.seq, counts: m.lens.flatMap(() => [-1, 0, 0, 0]), writeErrors: m.lens.map(() => '') });
      });`,
   ],
 ];
@@ -250,6 +250,20 @@ test('a worker that fails is reported, never hangs, and its traces are checked i
     } else assert.deepEqual(got, expected, what);
     assert.ok(pool.failure !== undefined, `${what}: the failure is reported`);
   }
+});
+
+test('a worker that answers in a shape it should not (a worker script of another version) is reported, and its batches are checked in the main thread', { timeout: 60_000 }, async () => {
+  const traces = Array.from({ length: 12 }, (_, i) => traceOf(i, 50));
+  const body = `const { parentPort, workerData } = require('node:worker_threads');
+    parentPort.on('message', (m) => {
+      if (m.seq < 0) return workerData.results.postMessage({ seq: m.seq, counts: [], writeErrors: [] });
+      if (Atomics.compareExchange(workerData.claims, m.seq % workerData.claims.length, m.seq + 1, -(m.seq + 1)) !== m.seq + 1) return;
+      workerData.results.postMessage({ seq: m.seq, counts: [1, 2] });
+    });`;
+  // Nothing taken back: every batch goes to the worker.
+  const pool = new WorkerChecker(script(body), { batchBytes: 1, workers: 1, takeBack: false, maxBacklog: 64 << 20 });
+  assert.deepEqual(await poolRun(pool, traces), traces.map((t) => checkBytes(t)));
+  assert.match(pool.failure ?? '', /malformed/);
 });
 
 test('one of two workers dies holding batches: the other and the main thread check everything, once', { timeout: 60_000 }, async () => {
