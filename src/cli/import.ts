@@ -15,6 +15,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LINK_TYPE_NAMES, importCapture, type ConnectionSummary, type ImportReport } from '../core/capture';
 import { InThreadChecker, countsOf, startWorkerChecker, writeTraceFile, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
+import { IdOrder } from './id-order';
 import { ioText } from './io-text';
 
 export interface ImportIo {
@@ -104,6 +105,14 @@ export interface ImportRunOptions {
  */
 export const WORKER_MIN_BYTES = 64 << 20;
 
+/**
+ * At most this many ended connections wait for an older one, still open, to
+ * be listed first; beyond, the oldest waiting is listed, and a connection
+ * whose turn has passed is listed when it ends. (A capture of thousands of
+ * short connections with one that stays open lists that one late.)
+ */
+export const LIST_WINDOW = 4096;
+
 /** One trace's line of the summary. */
 interface Line {
   id: number;
@@ -139,10 +148,34 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
     }
   }
   const checker = chooseChecker(a, fd, opts);
-  const lines: Line[] = [];
   let writeFailed = false;
   let written = 0;
+  let anyError = false;
   let report: ImportReport;
+  // The summary lists the traces in the order their connections started, as they are checked (nothing
+  // is kept of a listed trace: memory stays flat however many connections a capture holds). With -o -
+  // it goes to stderr.
+  const say = a.outDir === '-' ? io.err : io.out;
+  const listing: Line[] = [];
+  let listed = 0;
+  const list = (): void => {
+    for (; listed < listing.length && listing[listed].counts !== undefined; listed++) {
+      const l = listing[listed];
+      if (l.failed) continue;
+      const c = l.counts!;
+      if (c.error > 0) anyError = true;
+      say(`${l.head}; ${plural(c.error, 'error')}, ${plural(c.warning, 'warning')}, ${c.information} information\n`);
+    }
+    if (listed > 1024 && listed * 2 > listing.length) {
+      listing.splice(0, listed);
+      listed = 0;
+    }
+  };
+  // Connections end in another order than they started: put them back in it (see LIST_WINDOW).
+  const order = new IdOrder<Line>(LIST_WINDOW, (l) => {
+    listing.push(l);
+    list();
+  });
   try {
     try {
       report = importCapture((buf, position) => readSync(fd, buf, 0, buf.length, position), {
@@ -155,17 +188,19 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
           const toFile = a.outDir !== '-';
           const where = toFile ? join(a.outDir, `${stem}-${summary.id}.tcptrace`) : '(standard output)';
           const line: Line = { id: summary.id, head: `${where}: #${summary.id} ${describeConnection(summary)}`, counts: undefined, failed: false };
-          lines.push(line);
           written++;
           // A trace whose file cannot be written is reported and left out of the list.
           const outcome = (counts: Counts, writeError: string): void => {
             line.counts = counts;
-            if (!writeError) return;
-            io.err(`tcptrace-cli: ${writeError}\n`);
-            line.failed = true;
-            writeFailed = true;
-            written--;
+            if (writeError) {
+              io.err(`tcptrace-cli: ${writeError}\n`);
+              line.failed = true;
+              writeFailed = true;
+              written--;
+            }
+            list();
           };
+          order.add(line);
           if (!toFile) io.out(decoder.decode(bytes));
           if (checked) outcome(countsOf(checked), toFile ? writeTraceFile(where, bytes) : '');
           // Written and checked by the checker (then dropped: only the counts are kept), here or on a worker thread.
@@ -176,6 +211,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
       closeSync(fd);
     }
     await checker.finish();
+    order.finish();
   } catch (e) {
     io.err(`tcptrace-cli: ${ioText(a.capture, e)}\n`);
     return 2;
@@ -184,16 +220,6 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   }
   if (checker.failure !== undefined) {
     io.err(`tcptrace-cli: a checking thread failed (${checker.failure}); its traces were checked in the main thread.\n`);
-  }
-  // Connections end in any order; list them in the order they started. With -o - the summary goes to stderr.
-  const say = a.outDir === '-' ? io.err : io.out;
-  lines.sort((x, y) => x.id - y.id);
-  let anyError = false;
-  for (const l of lines) {
-    if (l.failed) continue;
-    const c = l.counts!;
-    if (c.error > 0) anyError = true;
-    say(`${l.head}; ${plural(c.error, 'error')}, ${plural(c.warning, 'warning')}, ${c.information} information\n`);
   }
   const links = report.linkTypes.map((t) => LINK_TYPE_NAMES[t] ?? `link type ${t}`).join(', ');
   const other = report.packets - report.segments;
