@@ -11,10 +11,10 @@
  * read before the damage are still written) or a trace has an error; 2 for
  * usage or I/O errors.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { LINK_TYPE_NAMES, importCapture, type ConnectionSummary, type ImportReport } from '../core/capture';
-import { InThreadChecker, countsOf, startWorkerChecker, writeTraceFile, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
+import { InThreadChecker, checkBytes, countsOf, startWorkerChecker, writeTraceFile, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
 import { IdOrder } from './id-order';
 import { ioText } from './io-text';
 
@@ -94,6 +94,9 @@ export interface ImportRunOptions {
   worker?: 'auto' | 'always' | 'never';
   /** The worker's script and batching (defaults: check-worker.js next to the CLI's bundle; see check-pool.ts). */
   workerOptions?: WorkerCheckerOptions;
+  /** Traces of connections of more packets than this are written as they are written (default STREAM_PACKETS), in chunks of at least `streamBytes` (tests). */
+  streamPackets?: number;
+  streamBytes?: number;
 }
 
 /**
@@ -112,6 +115,47 @@ export const WORKER_MIN_BYTES = 64 << 20;
  * short connections with one that stays open lists that one late.)
  */
 export const LIST_WINDOW = 4096;
+
+/** A connection of more packets than this has its trace written and checked as it is written, not held whole. */
+export const STREAM_PACKETS = 100_000;
+
+const NO_COUNTS: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
+
+/** A trace file written a chunk at a time; the first failure is kept, and nothing more is written after it. */
+class TraceFile {
+  private fd = -1;
+  private error = '';
+
+  constructor(private readonly path: string) {
+    try {
+      this.fd = openSync(path, 'w');
+    } catch (e) {
+      this.error = ioText(path, e);
+    }
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.error) return;
+    try {
+      for (let at = 0; at < bytes.length; ) at += writeSync(this.fd, bytes, at, bytes.length - at);
+    } catch (e) {
+      this.error = ioText(this.path, e);
+    }
+  }
+
+  /** Closes the file; why it could not be written ('' when it was). */
+  close(): string {
+    if (this.fd >= 0) {
+      try {
+        closeSync(this.fd);
+      } catch (e) {
+        this.error ||= ioText(this.path, e);
+      }
+      this.fd = -1;
+    }
+    return this.error;
+  }
+}
 
 /** One trace's line of the summary. */
 interface Line {
@@ -176,6 +220,26 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
     listing.push(l);
     list();
   });
+  const toFile = a.outDir !== '-';
+  const pathOf = (id: number): string => (toFile ? join(a.outDir, `${stem}-${id}.tcptrace`) : '(standard output)');
+  // A long connection's trace goes to its file (or standard output) as it is written, and is checked as it
+  // is written: its text is never held whole. (Not to standard output when the capture's name, which the
+  // header quotes, holds a line break: such a trace cannot be checked as it is written, nor read back.)
+  const streaming = new Map<number, TraceFile>();
+  const stream =
+    toFile || !/[\r\n]/.test(basename(a.capture))
+      ? {
+          packets: opts.streamPackets ?? STREAM_PACKETS,
+          bytes: opts.streamBytes,
+          check: { timeline: false },
+          chunk: (summary: ConnectionSummary, chunk: Uint8Array): void => {
+            if (!toFile) return io.out(decoder.decode(chunk));
+            let f = streaming.get(summary.id);
+            if (f === undefined) streaming.set(summary.id, (f = new TraceFile(pathOf(summary.id))));
+            f.write(chunk);
+          },
+        }
+      : undefined;
   try {
     try {
       report = importCapture((buf, position) => readSync(fd, buf, 0, buf.length, position), {
@@ -183,10 +247,10 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
         want: (id) => a.connection === 'all' || a.connection === id,
         // Checked as each trace is written (its event lines are not read again) when no worker is idle; else from its bytes.
         check: () => (checker.checkWhileWriting() ? { timeline: false } : undefined),
-        onConnectionBytes: (summary, bytes, checked) => {
+        stream,
+        onConnectionBytes: (summary, bytes, checked, streamed) => {
           if (bytes === undefined) return;
-          const toFile = a.outDir !== '-';
-          const where = toFile ? join(a.outDir, `${stem}-${summary.id}.tcptrace`) : '(standard output)';
+          const where = pathOf(summary.id);
           const line: Line = { id: summary.id, head: `${where}: #${summary.id} ${describeConnection(summary)}`, counts: undefined, failed: false };
           written++;
           // A trace whose file cannot be written is reported and left out of the list.
@@ -202,13 +266,26 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
           };
           order.add(line);
           if (!toFile) io.out(decoder.decode(bytes));
-          if (checked) outcome(countsOf(checked), toFile ? writeTraceFile(where, bytes) : '');
+          if (streamed && toFile) {
+            const f = streaming.get(summary.id)!;
+            streaming.delete(summary.id);
+            f.write(bytes);
+            const writeError = f.close();
+            // A trace the check while writing could not take (see StreamingCheck) is checked from its file.
+            outcome(checked ? countsOf(checked) : writeError ? NO_COUNTS : checkBytes(readFileSync(where)), writeError);
+          } else if (streamed) {
+            // To standard output only when the check while writing takes the trace (see `stream`).
+            outcome(checked ? countsOf(checked) : NO_COUNTS, '');
+          }
+          else if (checked) outcome(countsOf(checked), toFile ? writeTraceFile(where, bytes) : '');
           // Written and checked by the checker (then dropped: only the counts are kept), here or on a worker thread.
           else checker.submit(bytes, outcome, toFile ? where : undefined);
         },
       });
     } finally {
       closeSync(fd);
+      // Damage or an error stopped the import in the middle of a long trace: what was written stays.
+      for (const f of streaming.values()) f.close();
     }
     await checker.finish();
     order.finish();

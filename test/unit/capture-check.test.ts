@@ -97,3 +97,51 @@ test('a capture name with a line break: the trace is left to the caller to check
   assert.equal(n.direct, 0);
   assert.ok(n.total > 0);
 });
+
+/** Imports with every connection of more than `packets` packets streamed in chunks of at least `bytes`; asserts they add up to the unstreamed trace, and that its check equals checking the whole text. */
+function assertStreamsAsWhole(bytes: Uint8Array, what: string, packets: number, chunkBytes: number): number {
+  const whole = new Map<number, string>();
+  importCaptureBytes(bytes, { captureName: 'c.pcap', onConnectionBytes: (s, b) => b && whole.set(s.id, decoder.decode(b)) });
+  const chunks = new Map<number, string[]>();
+  let streamedTraces = 0;
+  importCaptureBytes(bytes, {
+    captureName: 'c.pcap',
+    check: {},
+    stream: {
+      packets,
+      bytes: chunkBytes,
+      check: {},
+      chunk: (s, b) => {
+        const text = decoder.decode(b);
+        assert.ok(text.length >= chunkBytes && text.endsWith('\n'), `${what}, connection ${s.id}: a chunk of ${text.length} characters, or not whole lines`);
+        chunks.set(s.id, [...(chunks.get(s.id) ?? []), text]);
+      },
+    },
+    onConnectionBytes: (s, b, checked, streamed) => {
+      if (b === undefined) return;
+      assert.equal(streamed, chunks.has(s.id), `${what}, connection ${s.id}: streamed says ${streamed}`);
+      if (streamed) {
+        streamedTraces++;
+        assert.ok(s.packets > packets, `${what}, connection ${s.id}: ${s.packets} packets streamed`);
+      }
+      const text = (chunks.get(s.id) ?? []).join('') + decoder.decode(b);
+      assert.equal(text, whole.get(s.id), `${what}, connection ${s.id}: the chunks do not add up to the trace`);
+      assert.ok(checked, `${what}, connection ${s.id}: not checked while written`);
+      const diff = firstDifference(checked, check(text, { keepSyntax: false }));
+      if (diff) assert.fail(`${what}, connection ${s.id}: the streamed check differs from checking the text: ${diff}`);
+    },
+  });
+  return streamedTraces;
+}
+
+test('long connections streamed in chunks: whole lines that add up to the trace, checked as the whole text is', () => {
+  let streamed = 0;
+  for (const f of FIXTURES) streamed += assertStreamsAsWhole(f.bytes, f.name, 8, 64);
+  assert.ok(streamed > 10, `only ${streamed} traces streamed`);
+  fc.assert(
+    fc.property(fc.array(segArb, { minLength: 1, maxLength: 300 }), fc.nat({ max: 20 }), fc.integer({ min: 1, max: 4096 }), (segs, packets, chunkBytes) => {
+      assertStreamsAsWhole(buildCapture(segs), 'random capture', packets, chunkBytes);
+    }),
+    params(100),
+  );
+});

@@ -89,6 +89,25 @@ test('a damaged capture still reports its byte offset with the worker, and the c
   assert.deepEqual(Object.keys(r.files), ['damaged-cut-1.tcptrace']);
 });
 
+test('long connections, written and checked as they are written (not held whole): the same files, output and exit codes', async () => {
+  // Every connection of more than 4 packets streamed, in chunks of 100 bytes or more.
+  const streamed = { streamPackets: 4, streamBytes: 100 };
+  for (const f of FIXTURES) {
+    const plain = await importTo(join(DIR, f), { worker: 'never' });
+    assert.deepEqual(await importTo(join(DIR, f), { worker: 'never', ...streamed }), plain, f);
+    assert.deepEqual(await importTo(join(DIR, f), { worker: 'always', workerOptions: { ...EVERY_TRACE, workers: 1 }, ...streamed }), plain, f);
+  }
+  // To standard output.
+  const file = join(DIR, 'port-reuse.pcap');
+  const args = ['--connection', '2', '-o', '-'];
+  assert.deepEqual(await importTo(file, { worker: 'never', ...streamed }, args), await importTo(file, { worker: 'never' }, args));
+  // A streamed trace whose file cannot be written: reported and left out, as any other.
+  const blocked = ['port-reuse-1.tcptrace'];
+  const r = await importTo(file, { worker: 'never', ...streamed }, [], blocked);
+  assert.equal(r.code, 2);
+  assert.deepEqual(r, await importTo(file, { worker: 'never' }, [], blocked));
+});
+
 test('a generated capture of many connections: worker and main thread agree, whatever the batching and backlog', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tcptrace-gen-'));
   try {

@@ -17,6 +17,8 @@ import { ByteSink } from './textbuf';
 import { summarize, writeTrace, writeTraceTo, type ConnectionSummary } from './writer';
 
 const KEEP_SINK = 16 << 20;
+/** A streamed trace is handed on in chunks of at least this many bytes. */
+const DRAIN_AT = 4 << 20;
 
 export interface ImportOptions {
   /** The capture's file name, for the header comment of each trace. */
@@ -35,7 +37,7 @@ export interface ImportOptions {
    * string is built. The bytes are valid until the callback returns (their
    * buffer is reused for the next trace): copy what you keep.
    */
-  onConnectionBytes?(summary: ConnectionSummary, utf8: Uint8Array | undefined, checked: CheckResult | undefined): void;
+  onConnectionBytes?(summary: ConnectionSummary, utf8: Uint8Array | undefined, checked: CheckResult | undefined, streamed: boolean): void;
   /**
    * With onConnectionBytes: check each trace as it is written, with these
    * options (keepSyntax is false), and hand on the result: the same as
@@ -45,6 +47,18 @@ export interface ImportOptions {
    * checked that way (the caller then checks the bytes).
    */
   check?: CheckOptions | (() => CheckOptions | undefined);
+  /**
+   * With onConnectionBytes: a connection of more than `packets` packets has
+   * its trace handed to `chunk` a few megabytes at a time, whole lines each,
+   * as it is written, instead of held whole (a capture of one long transfer
+   * would hold hundreds of megabytes of text). It is checked as it is written,
+   * with `check`'s options; onConnectionBytes then gets the last chunk, with
+   * `streamed` true when earlier ones went to `chunk`. (Its check result is
+   * undefined in the rare case of a trace the check while writing cannot take:
+   * see `check`; the caller then checks what it wrote.) `bytes`: how much
+   * a chunk holds at least (default 4 MiB).
+   */
+  stream?: { packets: number; check: CheckOptions; chunk(summary: ConnectionSummary, utf8: Uint8Array): void; bytes?: number };
 }
 
 export interface ImportReport {
@@ -151,17 +165,26 @@ export class CaptureImporter {
     if (o.onConnectionBytes) {
       let bytes: Uint8Array | undefined;
       let checked: CheckResult | undefined;
+      let streamed = false;
       if (want) {
         const sink = (this.sink ??= new ByteSink());
         sink.reset();
-        const options = typeof o.check === 'function' ? o.check() : o.check;
+        const stream = o.stream !== undefined && c.packets > o.stream.packets ? o.stream : undefined;
+        const options = stream ? stream.check : typeof o.check === 'function' ? o.check() : o.check;
+        if (stream) {
+          sink.drainAt = stream.bytes ?? DRAIN_AT;
+          sink.drain = (chunk) => {
+            streamed = true;
+            stream.chunk(summary, chunk);
+          };
+        }
         const check = options ? new StreamingCheck(options) : undefined;
         writeTraceTo(sink, c, wopts, check);
         checked = check?.finish();
         bytes = sink.buf.subarray(0, sink.len);
       }
       this.tracker.release(c);
-      o.onConnectionBytes(summary, bytes, checked);
+      o.onConnectionBytes(summary, bytes, checked, streamed);
       // A huge trace grew the buffer: do not keep it.
       if (this.sink && this.sink.buf.length > KEEP_SINK) this.sink = undefined;
     } else {

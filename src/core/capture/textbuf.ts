@@ -30,6 +30,12 @@ export function utf8(s: string): Uint8Array {
 export class ByteSink {
   buf: Uint8Array;
   len = 0;
+  /**
+   * Where whole lines go once `drainAt` bytes are held (see `lineDone`), so
+   * that a huge trace is never held whole; undefined: everything stays.
+   */
+  drain: ((bytes: Uint8Array) => void) | undefined;
+  drainAt = 0;
 
   constructor(size = 1 << 16) {
     this.buf = new Uint8Array(size);
@@ -37,6 +43,15 @@ export class ByteSink {
 
   reset(): void {
     this.len = 0;
+    this.drain = undefined;
+  }
+
+  /** Between lines (no line is half written): hands what is held to `drain`, once it is `drainAt` bytes or more. */
+  lineDone(): void {
+    if (this.drain !== undefined && this.len > 0 && this.len >= this.drainAt) {
+      this.drain(this.buf.subarray(0, this.len));
+      this.len = 0;
+    }
   }
 
   /** Room for `n` more bytes. */

@@ -358,6 +358,7 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions, 
       check?.deliver(`f${frame[j]}`, 8, sink.len - ls);
       sink.byte(NL);
     }
+    sink.lineDone();
   }
 }
 
