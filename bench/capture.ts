@@ -31,6 +31,8 @@ import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, type Benc
 
 const GOAL_RATIO = 3;
 const DEFAULT_SIZES = [250_000, 1_000_000];
+/** Packets of the capture of one long connection (a bulk transfer, headers only). */
+const LONG_PACKETS = 3_000_000;
 const SEED = 20240607;
 
 
@@ -286,6 +288,84 @@ export function writeCapture(path: string, packets: number, seed: number): { pac
   return { packets: written, connections: conns };
 }
 
+/**
+ * One long bulk transfer, as a capture at the sender with `tcpdump -s 96`
+ * keeps it (headers only): a handshake with options, data segments and an
+ * ACK for every second one, each with timestamps, then a close; `packets`
+ * in all.
+ */
+export function writeLongCapture(path: string, packets: number): void {
+  const fd = openSync(path, 'w');
+  const buf = Buffer.alloc(1 << 20);
+  buf.writeUInt32LE(0xa1b2c3d4, 0);
+  buf.writeUInt16LE(2, 4);
+  buf.writeUInt16LE(4, 6);
+  buf.writeUInt32LE(0, 8);
+  buf.writeUInt32LE(0, 12);
+  buf.writeUInt32LE(96, 16);
+  buf.writeUInt32LE(1, 20);
+  let at = 24;
+  const client = (10 << 24) | (1 << 16) | 7;
+  const server = (10 << 24) | 1;
+  let t = 0;
+  let written = 0;
+  const packet = (fromClient: boolean, flags: number, seq: number, ack: number, len: number): void => {
+    const syn = (flags & 0x02) !== 0;
+    const tsVal = (Math.floor(t * 1000) + (fromClient ? 1000 : 5000)) >>> 0;
+    const ts = [8, 10, tsVal >>> 24, (tsVal >>> 16) & 255, (tsVal >>> 8) & 255, tsVal & 255, 0, 0, 0, syn && !(flags & 0x10) ? 0 : 1];
+    const opts = syn ? [2, 4, MSS >> 8, MSS & 255, 4, 2, ...ts, 1, 3, 3, 7] : [1, 1, ...ts];
+    const tcpLen = 20 + opts.length;
+    const frameLen = 14 + 20 + tcpLen;
+    if (at + 16 + frameLen > buf.length) {
+      writeSync(fd, buf, 0, at);
+      at = 0;
+    }
+    const whole = Math.floor(t);
+    buf.writeUInt32LE(1_700_000_000 + whole, at);
+    buf.writeUInt32LE(Math.floor((t - whole) * 1e6), at + 4);
+    buf.writeUInt32LE(frameLen, at + 8);
+    buf.writeUInt32LE(frameLen + len, at + 12);
+    const f = at + 16;
+    buf.fill(0, f, f + frameLen);
+    buf[f + 12] = 0x08;
+    buf[f + 14] = 0x45;
+    buf.writeUInt16BE(20 + tcpLen + len, f + 16);
+    buf.writeUInt16BE(0x4000, f + 20);
+    buf[f + 22] = 64;
+    buf[f + 23] = 6;
+    buf.writeUInt32BE((fromClient ? client : server) >>> 0, f + 26);
+    buf.writeUInt32BE((fromClient ? server : client) >>> 0, f + 30);
+    buf.writeUInt16BE(fromClient ? 40000 : 5201, f + 34);
+    buf.writeUInt16BE(fromClient ? 5201 : 40000, f + 36);
+    buf.writeUInt32BE(seq >>> 0, f + 38);
+    buf.writeUInt32BE(ack >>> 0, f + 42);
+    buf[f + 46] = (tcpLen / 4) << 4;
+    buf[f + 47] = flags;
+    buf.writeUInt16BE(syn ? 64240 : 1024, f + 48);
+    for (let k = 0; k < opts.length; k++) buf[f + 54 + k] = opts[k];
+    at += 16 + frameLen;
+    t += 0.00001;
+    written++;
+  };
+  let cs = 123456789;
+  let ss = 987654321;
+  packet(true, 0x02, cs, 0, 0);
+  packet(false, 0x12, ss, cs + 1, 0);
+  cs++;
+  ss++;
+  packet(true, 0x10, cs, ss, 0);
+  for (let i = 0; written < packets - 3; i++) {
+    packet(true, 0x10, cs, ss, MSS);
+    cs += MSS;
+    if (i % 2 === 1) packet(false, 0x10, ss, cs, 0);
+  }
+  packet(true, 0x11, cs, ss, 0);
+  packet(false, 0x11, ss, cs + 1, 0);
+  packet(true, 0x10, cs + 1, ss + 1, 0);
+  writeSync(fd, buf, 0, at);
+  closeSync(fd);
+}
+
 // GENERATOR END
 
 function generatorHash(): string {
@@ -295,17 +375,20 @@ function generatorHash(): string {
   return createHash('sha256').update(src.slice(from, to)).update(String(SEED)).digest('hex').slice(0, 10);
 }
 
-function ensureCapture(packets: number): { path: string; connections: number } {
+/** The capture of `packets` packets (many connections, or one long one), generated once and kept. */
+function ensureCapture(packets: number, long = false): { path: string; connections: number } {
   mkdirSync(DATA_DIR, { recursive: true });
-  const prefix = `capture-${packets}-`;
+  const prefix = `${long ? 'long' : 'capture'}-${packets}-`;
   const path = resolve(DATA_DIR, `${prefix}${generatorHash()}.pcap`);
   const meta = `${path}.json`;
   if (existsSync(path) && existsSync(meta)) return { path, connections: (JSON.parse(readFileSync(meta, 'utf8')) as { connections: number }).connections };
   for (const f of readdirSync(DATA_DIR)) if (f.startsWith(prefix)) unlinkSync(resolve(DATA_DIR, f));
-  process.stdout.write(`  generating a capture of ${fmtInt(packets)} packets ... `);
+  process.stdout.write(`  generating a capture of ${fmtInt(packets)} packets${long ? ' (one connection)' : ''} ... `);
   const t0 = performance.now();
   const tmp = `${path}.tmp`;
-  const info = writeCapture(tmp, packets, SEED);
+  let info = { packets, connections: 1 };
+  if (long) writeLongCapture(tmp, packets);
+  else info = writeCapture(tmp, packets, SEED);
   renameSync(tmp, path);
   require('node:fs').writeFileSync(meta, JSON.stringify(info));
   console.log(`${fmtMs(performance.now() - t0)}, ${fmtBytes(statSync(path).size)}`);
@@ -420,9 +503,11 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
   const memRatios: string[] = [];
   const notes: string[] = [];
   let last: { ratio: number; rss: number[] } = { ratio: NaN, rss: [] };
-  for (const n of sizes) {
-    const cap = ensureCapture(n);
-    process.stdout.write(`  measuring ${fmtInt(n)} packets:`);
+  // The sizes, then one long connection: memory and speed when one connection is most of the capture.
+  const targets = [...sizes.map((n) => ({ n, long: false })), ...(LONG_PACKETS > 0 ? [{ n: LONG_PACKETS, long: true }] : [])];
+  for (const { n, long } of targets) {
+    const cap = ensureCapture(n, long);
+    process.stdout.write(`  measuring ${fmtInt(n)} packets${long ? ' (one connection)' : ''}:`);
     let o: CaptureRunOutput | undefined;
     let om: CaptureRunOutput | undefined;
     let ts: TsharkResult | undefined;
@@ -430,13 +515,14 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
     for (let r = 0; r < runs && !failed; r++) {
       process.stdout.write(' import');
       const w = measure(lib, cap.path, disk.next(), opts.timeout);
-      if (mem) {
+      if (mem && !long) {
         process.stdout.write(', import to memory');
         const m = measure(lib, cap.path, mem.next(), opts.timeout);
         if (m.ok) om = fastest(om, m.value);
       }
-      process.stdout.write(', tshark;');
-      const t = tshark(cap.path, opts.timeout);
+      // tshark takes long on the long connection, and its time varies little there: once is enough.
+      const t = long && r > 0 && ts !== undefined ? ts : tshark(cap.path, opts.timeout);
+      if (t !== ts) process.stdout.write(', tshark;');
       if (!w.ok) {
         notes.push(`${fmtInt(n)} packets: import failed: ${w.reason}`);
         failed = true;
@@ -453,7 +539,7 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
     if (!ts.ok) notes.push(`${fmtInt(n)} packets: tshark: ${ts.reason}`);
     const ratio = ts.ok ? ts.ms / o.ms : NaN;
     if (om && ts.ok) memRatios.push(`${fmtInt(n)} packets ${fmtMs(om.ms)} (CPU ${fmtMs(om.cpuMs)}), ${(ts.ms / om.ms).toFixed(2)}x tshark`);
-    last = { ratio, rss: [...last.rss, o.maxRss] };
+    if (!long) last = { ratio, rss: [...last.rss, o.maxRss] };
     rows.push([
       fmtInt(o.packets),
       fmtInt(o.connections),
@@ -473,6 +559,7 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
   console.log('');
   printTable(['packets', 'connections', 'file', 'import', 'CPU', 'packets/s', 'peak RSS', 'traces', 'err/warn/info', 'tshark', 'tshark CPU', 'tshark RSS', 'ratio'], rows);
   console.log('  import: tcptrace-cli import FILE -o DIR, wall time (traces written and checked); CPU: user + system, all threads');
+  if (LONG_PACKETS > 0) console.log(`  the last row: one bulk transfer of ${fmtInt(LONG_PACKETS)} packets, captured with headers only (-s 96); not counted for the goal`);
   if (memRatios.length > 0) console.log(`  import with the traces written to memory (/dev/shm): ${memRatios.join("; ")}`);
   for (const note of notes) console.log(`  note: ${note}`);
   if (Number.isFinite(last.ratio)) {
