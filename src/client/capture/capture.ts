@@ -19,7 +19,10 @@ const CAPTURE_FILTERS = { 'Packet captures': ['pcap', 'pcapng', 'cap', 'dmp'], '
 
 export function registerCapture(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
-    vscode.commands.registerCommand(IMPORT_COMMAND, (uri?: unknown) => importCommand(uri instanceof vscode.Uri ? uri : undefined)),
+    // From a menu: (uri, selected uris). From code: (uri, { saveTo }), which writes the trace there instead of asking.
+    vscode.commands.registerCommand(IMPORT_COMMAND, (uri?: unknown, options?: unknown) =>
+      importCommand(uri instanceof vscode.Uri ? uri : undefined, saveToOf(options)),
+    ),
     vscode.window.registerCustomEditorProvider(CAPTURE_VIEW_TYPE, new CaptureEditorProvider(), {
       webviewOptions: { retainContextWhenHidden: false },
       supportsMultipleEditorsPerDocument: true,
@@ -65,8 +68,21 @@ export async function traceOf(uri: vscode.Uri, id: number): Promise<string | und
   return text;
 }
 
-/** Opens the trace of a connection in an untitled editor, with its preview beside it. */
-export async function openTrace(uri: vscode.Uri, id: number): Promise<vscode.TextDocument | undefined> {
+/**
+ * VS Code hands extensions no document of more than 50 MiB (its
+ * TextModel._MODEL_SYNC_LIMIT): a longer trace could not even be opened as
+ * an untitled document ("Files above 50MB cannot be synchronized with
+ * extensions"), let alone checked or previewed.
+ */
+export const EDITOR_LIMIT = 50 * 1024 * 1024;
+
+/**
+ * Opens the trace of a connection in an untitled editor, with its preview
+ * beside it; with `saveTo`, writes it there and opens that file. A trace too
+ * long for an editor (EDITOR_LIMIT) is saved to a file instead, where the user
+ * says (or `saveTo`), and not opened.
+ */
+export async function openTrace(uri: vscode.Uri, id: number, saveTo?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
   const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TCP Trace: importing connection ${id}…` }, () =>
     traceOf(uri, id),
   );
@@ -74,10 +90,50 @@ export async function openTrace(uri: vscode.Uri, id: number): Promise<vscode.Tex
     void vscode.window.showErrorMessage(`TCP Trace: the capture has no connection ${id}.`);
     return undefined;
   }
-  const doc = await vscode.workspace.openTextDocument({ language: 'tcptrace', content: text });
+  const tooLong = text.length > EDITOR_LIMIT;
+  let target = saveTo;
+  if (tooLong && target === undefined) target = await askWhereToSave(uri, id, text.length);
+  let doc: vscode.TextDocument;
+  if (target !== undefined) {
+    try {
+      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
+    } catch (e) {
+      void vscode.window.showErrorMessage(`TCP Trace: cannot write ${target.fsPath || target.toString()}: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
+    if (tooLong) {
+      void vscode.window.showInformationMessage(
+        `TCP Trace: saved the trace of connection ${id} to ${target.fsPath || target.toString()} (${megabytes(text.length)}). Check it with tcptrace-cli check.`,
+      );
+      return undefined;
+    }
+    doc = await vscode.workspace.openTextDocument(target);
+  } else if (tooLong) return undefined;
+  else doc = await vscode.workspace.openTextDocument({ language: 'tcptrace', content: text });
   await vscode.window.showTextDocument(doc, { preview: false });
   if ((await vscode.commands.getCommands(true)).includes(PREVIEW_TO_SIDE)) await vscode.commands.executeCommand(PREVIEW_TO_SIDE, doc.uri);
   return doc;
+}
+
+/** Asks whether (and where) to save a trace too long for an editor; undefined: not saved. */
+async function askWhereToSave(capture: vscode.Uri, id: number, length: number): Promise<vscode.Uri | undefined> {
+  const save = 'Save to a File…';
+  const choice = await vscode.window.showWarningMessage(
+    `The trace of connection ${id} is ${megabytes(length)}: VS Code gives extensions no document over 50 MB, so it cannot be opened, checked or previewed in an editor.`,
+    { modal: true, detail: 'Save it to a file, and check it with `tcptrace-cli check`; `tcptrace-cli import` also writes the traces of a whole capture.' },
+    save,
+  );
+  if (choice !== save) return undefined;
+  const stem = capture.path.split('/').pop()!.replace(/\.[^.]*$/, '') || 'capture';
+  return vscode.window.showSaveDialog({
+    title: `TCP Trace: save the trace of connection ${id}`,
+    defaultUri: vscode.Uri.joinPath(capture, '..', `${stem}-${id}.tcptrace`),
+    filters: { 'TCP traces': ['tcptrace'] },
+  });
+}
+
+function megabytes(length: number): string {
+  return `${(length / (1024 * 1024)).toFixed(0)} MB`;
 }
 
 export function fmtDuration(s: number): string {
@@ -100,7 +156,12 @@ interface ConnectionItem extends vscode.QuickPickItem {
   id: number;
 }
 
-async function importCommand(given: vscode.Uri | undefined): Promise<void> {
+function saveToOf(options: unknown): vscode.Uri | undefined {
+  const saveTo = typeof options === 'object' && options !== null && !Array.isArray(options) ? (options as { saveTo?: unknown }).saveTo : undefined;
+  return saveTo instanceof vscode.Uri ? saveTo : undefined;
+}
+
+async function importCommand(given: vscode.Uri | undefined, saveTo?: vscode.Uri): Promise<void> {
   const uri =
     given ??
     (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import', title: 'TCP Trace: Import Capture', filters: CAPTURE_FILTERS }))?.[0];
@@ -138,7 +199,7 @@ async function importCommand(given: vscode.Uri | undefined): Promise<void> {
     if (!pick) return;
     id = pick.id;
   }
-  await openTrace(uri, id);
+  await openTrace(uri, id, saveTo);
 }
 
 /** The custom editor's document: just the file; the listing is made when an editor opens. */
