@@ -2,11 +2,12 @@
 // the command imports a capture's connection into an untitled trace, and .pcap/.pcapng files open
 // in the read-only connection list.
 import * as assert from 'node:assert/strict';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import { writeTransferCapture } from '../../support/transfer-capture';
 import { activateExtension, waitFor, workspaceRoot } from './helpers';
 
 describe('capture import', () => {
@@ -51,7 +52,7 @@ describe('capture import', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tcptrace-long-'));
     try {
       const capture = join(dir, 'transfer.pcap');
-      writeTransfer(capture, 700_000);
+      writeTransferCapture(capture, 700_000);
       const target = vscode.Uri.file(join(dir, 'transfer-1.tcptrace'));
       const before = vscode.workspace.textDocuments.length;
       await vscode.commands.executeCommand('tcptrace.importCapture', vscode.Uri.file(capture), { saveTo: target });
@@ -75,65 +76,3 @@ describe('capture import', () => {
   });
 });
 
-/**
- * A capture of one bulk transfer of `packets` packets, headers only (as
- * `tcpdump -s 96` writes it): a handshake, data with an ACK for every second
- * segment, and a close.
- */
-function writeTransfer(path: string, packets: number): void {
-  const fd = openSync(path, 'w');
-  const buf = Buffer.alloc(1 << 20);
-  buf.writeUInt32LE(0xa1b2c3d4, 0);
-  buf.writeUInt16LE(2, 4);
-  buf.writeUInt16LE(4, 6);
-  buf.writeUInt32LE(96, 16);
-  buf.writeUInt32LE(1, 20);
-  let at = 24;
-  let n = 0;
-  const packet = (fromClient: boolean, flags: number, seq: number, ack: number, len: number): void => {
-    if (at + 70 > buf.length) {
-      writeSync(fd, buf, 0, at);
-      at = 0;
-    }
-    const usec = n * 10;
-    buf.writeUInt32LE(1_700_000_000 + Math.floor(usec / 1e6), at);
-    buf.writeUInt32LE(usec % 1e6, at + 4);
-    buf.writeUInt32LE(54, at + 8);
-    buf.writeUInt32LE(54 + len, at + 12);
-    const f = at + 16;
-    buf.fill(0, f, f + 54);
-    buf[f + 12] = 0x08;
-    buf[f + 14] = 0x45;
-    buf.writeUInt16BE(40 + len, f + 16);
-    buf[f + 22] = 64;
-    buf[f + 23] = 6;
-    buf.writeUInt32BE(fromClient ? 0x0a000001 : 0x0a000002, f + 26);
-    buf.writeUInt32BE(fromClient ? 0x0a000002 : 0x0a000001, f + 30);
-    buf.writeUInt16BE(fromClient ? 40000 : 5201, f + 34);
-    buf.writeUInt16BE(fromClient ? 5201 : 40000, f + 36);
-    buf.writeUInt32BE(seq >>> 0, f + 38);
-    buf.writeUInt32BE(ack >>> 0, f + 42);
-    buf[f + 46] = 0x50;
-    buf[f + 47] = flags;
-    buf.writeUInt16BE(65535, f + 48);
-    at += 70;
-    n++;
-  };
-  let c = 1000;
-  let s = 900000;
-  packet(true, 0x02, c, 0, 0);
-  packet(false, 0x12, s, c + 1, 0);
-  c++;
-  s++;
-  packet(true, 0x10, c, s, 0);
-  for (let i = 0; n < packets - 3; i++) {
-    packet(true, 0x10, c, s, 1448);
-    c += 1448;
-    if (i % 2 === 1) packet(false, 0x10, s, c, 0);
-  }
-  packet(true, 0x11, c, s, 0);
-  packet(false, 0x11, s, c + 1, 0);
-  packet(true, 0x10, c + 1, s + 1, 0);
-  writeSync(fd, buf, 0, at);
-  closeSync(fd);
-}
