@@ -23,7 +23,11 @@ const DRAIN_AT = 4 << 20;
 export interface ImportOptions {
   /** The capture's file name, for the header comment of each trace. */
   captureName?: string;
-  /** Which connections get their `.tcptrace` text (default: all). Summaries come for all. */
+  /**
+   * Which connections get their `.tcptrace` text (default: all). Summaries
+   * come for all; only the segments of these are stored (so listing a
+   * capture's connections, `() => false`, holds little memory).
+   */
   want?: (id: number) => boolean;
   /** Seconds an ended connection waits for late segments before it is handed on (default 10). */
   linger?: number;
@@ -93,7 +97,9 @@ export class CaptureImporter {
 
   constructor(private readonly opts: ImportOptions) {
     this.reader = new CaptureReader((r) => this.packet(r));
-    this.tracker = new ConnectionTracker({ linger: opts.linger, onConnection: (c) => this.connection(c) });
+    // Segments are stored only for the connections whose traces are wanted: the others need only their summaries.
+    const want = opts.want;
+    this.tracker = new ConnectionTracker({ linger: opts.linger, onConnection: (c) => this.connection(c), segments: want && ((id) => want(id)) });
   }
 
   /** True once damage has stopped the import (further bytes are ignored). */

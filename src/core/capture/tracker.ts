@@ -183,6 +183,22 @@ export class Connection {
   timeFixes = 0;
   /** Handed on by the tracker (its 4-tuple may now belong to a newer connection). */
   handed = false;
+  // What its summary needs, kept as segments come (whether or not the segments are stored).
+  /** Segments, and the frame numbers and times of the first and the latest (as stored: never earlier than the one before). */
+  count = 0;
+  firstFrame = 0;
+  lastFrame = 0;
+  first = NaN;
+  last = NaN;
+  /** Flags of the first segment (sent by ep[0]). */
+  firstFlags = 0;
+  /** Bit `dir` is set once side `dir` has sent a segment; a SYN,ACK (without RST). */
+  sent = 0;
+  synAckFrom = 0;
+  /** A segment with both SYN and ACK (RST or not) was seen. */
+  anySynAck = false;
+  /** The side of the first FIN, or -1. */
+  firstFinFrom = -1;
   /** IPv4: the 4-tuple as the tracker's table keys it (lower endpoint, higher endpoint, hash). */
   lo = 0;
   hi = 0;
@@ -194,17 +210,18 @@ export class Connection {
     readonly key: string,
     /** ep[0] sent the first captured segment. */
     readonly ep: [CaptureEndpoint, CaptureEndpoint],
+    /** Its segments; empty when the tracker was told not to store them (TrackerOptions.segments). */
     readonly segs = new SegmentTable(),
   ) {}
 
   get packets(): number {
-    return this.segs.length;
+    return this.count;
   }
   get firstTime(): number {
-    return this.segs.time[0];
+    return this.first;
   }
   get lastTime(): number {
-    return this.segs.time[this.segs.length - 1];
+    return this.last;
   }
   get ended(): boolean {
     return !Number.isNaN(this.endedAt);
@@ -241,6 +258,13 @@ export interface TrackerOptions {
   linger?: number;
   /** At most this many ended connections wait at once (default 1000); beyond, the oldest is handed on. */
   maxEnded?: number;
+  /**
+   * Whether to store a connection's segments (default: all), by id. A
+   * connection without them is tracked and handed on all the same, with what
+   * its summary needs, but no trace can be written of it: listing a capture's
+   * connections takes memory for the connections open at once only.
+   */
+  segments?: (id: number) => boolean;
 }
 
 export class ConnectionTracker {
@@ -300,18 +324,32 @@ export class ConnectionTracker {
         dir = 0;
       }
     } else c = this.create(p, key, lo, hi, h);
-    const segs = c.segs;
     let t = time;
-    if (segs.length > 0 && t < segs.time[segs.length - 1]) {
-      t = segs.time[segs.length - 1];
+    if (t < c.last) {
+      t = c.last;
       c.timeFixes++;
     }
+    const f = p.flags;
+    if (c.count++ === 0) {
+      c.firstFrame = frame;
+      c.first = t;
+      c.firstFlags = f;
+    }
+    c.lastFrame = frame;
+    c.last = t;
+    c.sent |= 1 << dir;
+    if ((f & (SYN | ACK)) === (SYN | ACK)) {
+      c.anySynAck = true;
+      if (!(f & RST)) c.synAckFrom |= 1 << dir;
+    }
+    if (f & FIN && c.firstFinFrom < 0) c.firstFinFrom = dir;
     const wasEnded = c.ended;
-    segs.push(t, frame, dir, p);
+    const stored = c.segs !== NO_SEGMENTS;
+    if (stored) c.segs.push(t, frame, dir, p);
     c.observe(dir, p, t);
     if (!wasEnded && c.ended) {
       this.ending.push(c);
-      segs.trim();
+      if (stored) c.segs.trim();
     }
     this.expire(time);
   }
@@ -321,7 +359,7 @@ export class ConnectionTracker {
    * is done with `c` (its segments are gone after this).
    */
   release(c: Connection): void {
-    if (this.spare.length < MAX_SPARE && c.segs.capacity <= MAX_SPARE_SEGMENTS) {
+    if (c.segs !== NO_SEGMENTS && this.spare.length < MAX_SPARE && c.segs.capacity <= MAX_SPARE_SEGMENTS) {
       c.segs.reset();
       this.spare.push(c.segs);
     }
@@ -380,8 +418,7 @@ export class ConnectionTracker {
     if (c.rstFrom >= 0 || (c.finEnd[0] !== undefined && c.finEnd[1] !== undefined)) return true;
     if (isn === undefined) {
       // Its first SYN: a crossing SYN in a simultaneous open, unless this side already sent other segments.
-      const segs = c.segs;
-      for (let i = 0; i < segs.length; i++) if (segs.dir[i] === dir) return true;
+      if (c.sent & (1 << dir)) return true;
       return c.synFrom < 0 && c.isn[1 - dir] === undefined;
     }
     // A new ISN from a side that had a SYN: a new attempt once the old one never got synchronized.
@@ -389,7 +426,9 @@ export class ConnectionTracker {
   }
 
   private create(p: TcpPacket, key: string, lo: number, hi: number, h: number): Connection {
-    const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')], this.spare.pop());
+    const id = this.nextId++;
+    const stored = this.opts.segments === undefined || this.opts.segments(id);
+    const c = new Connection(id, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')], stored ? this.spare.pop() : NO_SEGMENTS);
     if (key === '') {
       c.lo = lo;
       c.hi = hi;
@@ -414,6 +453,8 @@ export class ConnectionTracker {
  * let every connection hold one, and memory grow with the capture.
  */
 const MAX_SPARE = 64;
+/** The table of every connection whose segments are not stored: it stays empty. */
+const NO_SEGMENTS = new SegmentTable(0);
 const MAX_SPARE_SEGMENTS = 1024;
 
 /** The IPv6 4-tuple as a string, the same both ways. */

@@ -7,7 +7,7 @@
  * starts mid-connection opens with an assumed handshake, labelled as such.
  */
 import type { StreamingCheck, WrittenSegment } from '../check/checker';
-import { ACK, FIN, RST, SYN, URG } from '../syntax/ast';
+import { ACK, RST, SYN, URG } from '../syntax/ast';
 import { secondsOfDigits } from '../syntax/parser';
 import { flagText } from '../tcp/rfc9293';
 import { I_WRITER, PlanScratch, planDeliveries, type DeliveryPlan, type InferredLoss } from './reconstruct';
@@ -60,26 +60,18 @@ interface Roles {
   listener: number;
 }
 
+/** Who is the client: from what the tracker kept of the connection (its segments may not be stored). */
 function rolesOf(c: Connection): Roles {
-  const s = c.segs;
   const by = (client: number, opening: OpeningKind, listener: number): Roles => {
     const names: [string, string] = client === 0 ? ['client', 'server'] : ['server', 'client'];
     return { first: client, names, opening, listener };
   };
   if (c.simultaneousOpen) return { first: 0, names: ['a', 'b'], opening: 'simultaneous', listener: -1 };
-  const f0 = s.flags[0];
-  const answeredSyn = (server: number): number => {
-    for (let i = 0; i < s.length; i++) if (s.dir[i] === server && (s.flags[i] & (SYN | ACK | RST)) === (SYN | ACK)) return server;
-    return -1;
-  };
-  if ((f0 & (SYN | ACK | RST)) === SYN) {
-    const client = s.dir[0];
-    return by(client, 'syn', answeredSyn(1 - client));
-  }
-  if ((f0 & (SYN | ACK | RST)) === (SYN | ACK)) {
-    const server = s.dir[0];
-    return by(1 - server, 'synack', server);
-  }
+  const f0 = c.firstFlags;
+  const answeredSyn = (server: number): number => (c.synAckFrom & (1 << server) ? server : -1);
+  // The first segment is side 0's (the tracker numbers the sides so).
+  if ((f0 & (SYN | ACK | RST)) === SYN) return by(0, 'syn', answeredSyn(1));
+  if ((f0 & (SYN | ACK | RST)) === (SYN | ACK)) return by(1, 'synack', 0);
   // Mid-connection: the well-known or lower port is the server's.
   const server = guessServer(c.ep[0].port, c.ep[1].port);
   return by(1 - server, 'mid', server);
@@ -95,52 +87,38 @@ function guessServer(p0: number, p1: number): number {
 
 function endOf(c: Connection, roles: Roles): { end: EndKind; ended: string } {
   const name = (side: number): string => roles.names[side];
-  const s = c.segs;
   if (c.rstFrom >= 0) {
     // Refused: the only answer to the opening SYN was a RST.
-    let synAck = false;
-    for (let i = 0; i < s.length; i++) if ((s.flags[i] & (SYN | ACK)) === (SYN | ACK)) synAck = true;
-    if (!synAck && roles.opening === 'syn' && c.rstFrom !== roles.first) return { end: 'refused', ended: `refused by ${name(c.rstFrom)} (RST)` };
+    if (!c.anySynAck && roles.opening === 'syn' && c.rstFrom !== roles.first) return { end: 'refused', ended: `refused by ${name(c.rstFrom)} (RST)` };
     return { end: 'reset', ended: `reset by ${name(c.rstFrom)}` };
   }
   const fin0 = c.finEnd[0] !== undefined;
   const fin1 = c.finEnd[1] !== undefined;
   if (c.finAcked[0] && c.finAcked[1]) {
-    const first = firstFin(s);
+    const first = c.firstFinFrom;
     return { end: 'closed', ended: first < 0 ? 'closed' : `closed, ${name(first)} first` };
   }
   if (fin0 && fin1) return { end: 'closing', ended: 'closing at the end of the capture (a FIN not yet acknowledged)' };
   if (fin0 || fin1) return { end: 'half-closed', ended: `half-closed by ${name(fin0 ? 0 : 1)}, open at the end of the capture` };
-  if (c.isn[0] !== undefined && c.isn[1] === undefined && roles.opening === 'syn' && !hasFrom(s, 1 - roles.first)) {
+  if (c.isn[0] !== undefined && c.isn[1] === undefined && roles.opening === 'syn' && !(c.sent & (1 << (1 - roles.first)))) {
     return { end: 'unanswered', ended: 'SYN never answered' };
   }
   return { end: 'open', ended: 'open at the end of the capture' };
-}
-
-function firstFin(s: SegmentTable): number {
-  for (let i = 0; i < s.length; i++) if (s.flags[i] & FIN) return s.dir[i];
-  return -1;
-}
-
-function hasFrom(s: SegmentTable, side: number): boolean {
-  for (let i = 0; i < s.length; i++) if (s.dir[i] === side) return true;
-  return false;
 }
 
 export function summarize(c: Connection): ConnectionSummary {
   const roles = rolesOf(c);
   const a = roles.first;
   const b = 1 - a;
-  const s = c.segs;
   const { end, ended } = endOf(c, roles);
   return {
     id: c.id,
     names: [roles.names[a], roles.names[b]],
     endpoints: [c.ep[a], c.ep[b]],
-    packets: s.length,
+    packets: c.packets,
     bytes: [c.bytes[a], c.bytes[b]],
-    firstFrame: s.frame[0],
-    lastFrame: s.frame[s.length - 1],
+    firstFrame: c.firstFrame,
+    lastFrame: c.lastFrame,
     start: c.firstTime,
     duration: c.lastTime - c.firstTime,
     opening: roles.opening,
