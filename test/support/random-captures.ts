@@ -3,9 +3,11 @@
  * colliding 4-tuples, late segments, clock steps back, TCP options, IPv4 and
  * IPv6 (for the capture property tests).
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
+import { writeCapture } from '../../bench/capture';
 import { ethernet, ipPacket, pcap, type Rec } from '../fixtures/captures/synth';
 
 /** Property-test parameters: the seed fixed under CI (`ciSeed`), random locally; FC_SEED and FC_RUNS override. */
@@ -22,6 +24,28 @@ export function captureFixtures(): { name: string; bytes: Uint8Array }[] {
     .filter((f) => /\.(pcap|pcapng)$/.test(f))
     .sort()
     .map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(join(dir, f))) }));
+}
+
+/** The small fixtures with up to eight bytes after the file header overwritten (damage anywhere). */
+export function mutatedFixtureArb(fixtures: readonly { name: string; bytes: Uint8Array }[]): fc.Arbitrary<{ name: string; bytes: Uint8Array }> {
+  const small = fixtures.filter((f) => f.bytes.length < 8000);
+  return fc.tuple(fc.constantFrom(...small), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 8 })).map(([f, muts]) => {
+    const b = f.bytes.slice();
+    for (const [at, v] of muts) b[24 + (at % Math.max(1, b.length - 24))] = v;
+    return { name: `mutated ${f.name}`, bytes: b };
+  });
+}
+
+/** A capture from the bench's generator (many connections, losses, SACK, ports reused), in a file removed afterwards. */
+export function withGeneratedCapture<T>(packets: number, seed: number, fn: (path: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'tcptrace-gen-'));
+  try {
+    const path = join(dir, 'gen.pcap');
+    writeCapture(path, packets, seed);
+    return fn(path);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const HOSTS = ['10.0.0.1', '10.0.0.2', '10.0.0.3', '192.168.1.7', '2001:db8::1', '2001:db8::2'];

@@ -10,15 +10,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { check, type CheckResult } from '../../src/core';
 import { importCaptureBytes } from '../../src/core/capture';
-import { writeCapture } from '../../bench/capture';
 import { firstDifference } from '../support/same-result';
-import { buildCapture, captureFixtures, propertyParams, segArb } from '../support/random-captures';
+import { buildCapture, captureFixtures, mutatedFixtureArb, propertyParams, segArb, withGeneratedCapture } from '../support/random-captures';
 
 const params = propertyParams(0x0c4ec);
 const FIXTURES = captureFixtures();
@@ -68,27 +65,19 @@ test('random captures: the check while writing equals checking the written trace
 });
 
 test('mutated fixtures: the check while writing equals checking the written trace', () => {
-  const small = FIXTURES.filter((f) => f.bytes.length < 8000);
   fc.assert(
-    fc.property(fc.constantFrom(...small), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 8 }), (f, muts) => {
-      const b = f.bytes.slice();
-      for (const [at, v] of muts) b[24 + (at % Math.max(1, b.length - 24))] = v;
-      assertChecksAsText(b, `mutated ${f.name}`);
+    fc.property(mutatedFixtureArb(FIXTURES), (f) => {
+      assertChecksAsText(f.bytes, f.name);
     }),
     params(200),
   );
 });
 
 test("a capture from the bench's generator: the check while writing equals checking the written trace", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tcptrace-check-'));
-  try {
-    const file = join(dir, 'gen.pcap');
-    writeCapture(file, 20_000, 11);
+  withGeneratedCapture(20_000, 11, (file) => {
     const n = assertChecksAsText(new Uint8Array(readFileSync(file)), 'generated');
     assert.ok(n.direct > 50 && n.direct === n.total, `${n.direct} of ${n.total} checked while written`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a capture name with a line break: the trace is left to the caller to check, never checked wrongly', () => {

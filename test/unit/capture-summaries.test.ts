@@ -11,14 +11,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { CaptureReader, ConnectionTracker, decodeFrame, importCaptureBytes, newTcpPacket, type Connection, type ImportReport } from '../../src/core/capture';
 import { ACK, FIN, RST, SYN } from '../../src/core/syntax/ast';
-import { writeCapture } from '../../bench/capture';
-import { buildCapture, captureFixtures, propertyParams, segArb } from '../support/random-captures';
+import { buildCapture, captureFixtures, mutatedFixtureArb, propertyParams, segArb, withGeneratedCapture } from '../support/random-captures';
 
 const params = propertyParams(0x5a4d);
 const FIXTURES = captureFixtures();
@@ -152,25 +149,17 @@ test('a side that sent segments before its first SYN: that SYN starts a new conn
 });
 
 test('mutated fixtures: listing gives the summaries of a whole import', () => {
-  const small = FIXTURES.filter((f) => f.bytes.length < 8000);
   fc.assert(
-    fc.property(fc.constantFrom(...small), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 255 })), { maxLength: 8 }), (f, muts) => {
-      const b = f.bytes.slice();
-      for (const [at, v] of muts) b[24 + (at % Math.max(1, b.length - 24))] = v;
-      assertListingAgrees(b, `mutated ${f.name}`);
+    fc.property(mutatedFixtureArb(FIXTURES), (f) => {
+      assertListingAgrees(f.bytes, f.name);
     }),
     params(150),
   );
 });
 
 test("a capture from the bench's generator (many connections, ports reused): listing gives the summaries of a whole import", () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tt-list-'));
-  try {
-    const path = join(dir, 'g.pcap');
-    writeCapture(path, 20000, 7);
+  withGeneratedCapture(20_000, 7, (path) => {
     const n = assertListingAgrees(new Uint8Array(readFileSync(path)), 'generated capture');
     assert.ok(n > 50, `only ${n} connections`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
