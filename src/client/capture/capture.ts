@@ -9,7 +9,10 @@
  * trace written.
  */
 import * as vscode from 'vscode';
+import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { LINK_TYPE_NAMES, importCaptureAsync, importCaptureBytes, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
 
 export const IMPORT_COMMAND = 'tcptrace.importCapture';
@@ -61,11 +64,83 @@ export async function listConnections(uri: vscode.Uri, token?: vscode.Cancellati
   return { report, connections };
 }
 
-/** The trace of one connection, or undefined when the capture has no such connection. */
-export async function traceOf(uri: vscode.Uri, id: number): Promise<string | undefined> {
-  let text: string | undefined;
-  await runImport(uri, { want: (n) => n === id, onConnection: (s, t) => (s.id === id ? (text = t) : undefined) });
-  return text;
+/** The trace of a connection: its text when it fits in an editor, else a temporary file that holds it (the caller removes it). */
+export type Trace = { text: string; file?: undefined; bytes: number } | { text?: undefined; file: string; bytes: number };
+
+/**
+ * The trace of one connection, or undefined when the capture has no such
+ * connection. It is written a few megabytes at a time; past EDITOR_LIMIT it
+ * goes to a temporary file, so that memory stays bounded however long the
+ * connection.
+ */
+export async function traceOf(uri: vscode.Uri, id: number): Promise<Trace | undefined> {
+  const spool = new TraceSpool(EDITOR_LIMIT);
+  let found = false;
+  try {
+    await runImport(uri, {
+      want: (n) => n === id,
+      stream: { packets: 0, chunk: (_s, bytes) => spool.add(bytes) },
+      onConnectionBytes: (s, bytes) => {
+        if (s.id !== id || bytes === undefined) return;
+        spool.add(bytes);
+        found = true;
+      },
+    });
+    return found ? spool.done() : undefined;
+  } finally {
+    if (!found) spool.discard();
+  }
+}
+
+/** The temporary directories of traces too long to hold (removed once the trace is saved or dropped). */
+export const SPOOL_PREFIX = 'tcptrace-spool-';
+
+/** Bytes held in memory up to `limit`; beyond it, all of them in a temporary file. */
+class TraceSpool {
+  private parts: Uint8Array[] = [];
+  private bytes = 0;
+  private fd = -1;
+  private path = '';
+
+  constructor(private readonly limit: number) {}
+
+  add(b: Uint8Array): void {
+    this.bytes += b.length;
+    if (this.fd < 0 && this.bytes > this.limit) {
+      this.path = join(mkdtempSync(join(tmpdir(), SPOOL_PREFIX)), 'trace.tcptrace');
+      this.fd = openSync(this.path, 'w');
+      for (const p of this.parts) writeAll(this.fd, p);
+      this.parts = [];
+    }
+    if (this.fd >= 0) writeAll(this.fd, b);
+    // The caller reuses its buffer.
+    else this.parts.push(b.slice());
+  }
+
+  done(): Trace {
+    if (this.fd < 0) {
+      const decoder = new TextDecoder();
+      // Every part ends a line: no character is split between two.
+      return { text: this.parts.map((p) => decoder.decode(p)).join(''), bytes: this.bytes };
+    }
+    closeSync(this.fd);
+    this.fd = -1;
+    return { file: this.path, bytes: this.bytes };
+  }
+
+  discard(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    if (this.path) removeTrace(this.path);
+  }
+}
+
+function writeAll(fd: number, b: Uint8Array): void {
+  for (let at = 0; at < b.length; ) at += writeSync(fd, b, at, b.length - at);
+}
+
+/** Removes a trace's temporary file and its directory. */
+function removeTrace(path: string): void {
+  rmSync(dirname(path), { recursive: true, force: true });
 }
 
 /**
@@ -83,36 +158,44 @@ export const EDITOR_LIMIT = 50 * 1024 * 1024;
  * says (or `saveTo`), and not opened.
  */
 export async function openTrace(uri: vscode.Uri, id: number, saveTo?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
-  const text = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TCP Trace: importing connection ${id}…` }, () =>
-    traceOf(uri, id),
-  );
-  if (text === undefined) {
+  let trace: Trace | undefined;
+  try {
+    trace = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TCP Trace: importing connection ${id}…` }, () => traceOf(uri, id));
+  } catch (e) {
+    void vscode.window.showErrorMessage(`TCP Trace: cannot import connection ${id}: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+  if (trace === undefined) {
     void vscode.window.showErrorMessage(`TCP Trace: the capture has no connection ${id}.`);
     return undefined;
   }
-  const tooLong = text.length > EDITOR_LIMIT;
-  let target = saveTo;
-  if (tooLong && target === undefined) target = await askWhereToSave(uri, id, text.length);
-  let doc: vscode.TextDocument;
-  if (target !== undefined) {
-    try {
-      await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(text));
-    } catch (e) {
-      void vscode.window.showErrorMessage(`TCP Trace: cannot write ${target.fsPath || target.toString()}: ${e instanceof Error ? e.message : String(e)}`);
-      return undefined;
-    }
-    if (tooLong) {
-      void vscode.window.showInformationMessage(
-        `TCP Trace: saved the trace of connection ${id} to ${target.fsPath || target.toString()} (${megabytes(text.length)}). Check it with tcptrace-cli check.`,
-      );
-      return undefined;
-    }
-    doc = await vscode.workspace.openTextDocument(target);
-  } else if (tooLong) return undefined;
-  else doc = await vscode.workspace.openTextDocument({ language: 'tcptrace', content: text });
-  await vscode.window.showTextDocument(doc, { preview: false });
-  if ((await vscode.commands.getCommands(true)).includes(PREVIEW_TO_SIDE)) await vscode.commands.executeCommand(PREVIEW_TO_SIDE, doc.uri);
-  return doc;
+  try {
+    const tooLong = trace.file !== undefined;
+    const target = saveTo ?? (tooLong ? await askWhereToSave(uri, id, trace.bytes) : undefined);
+    let doc: vscode.TextDocument;
+    if (target !== undefined) {
+      try {
+        if (trace.file !== undefined) await vscode.workspace.fs.copy(vscode.Uri.file(trace.file), target, { overwrite: true });
+        else await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(trace.text));
+      } catch (e) {
+        void vscode.window.showErrorMessage(`TCP Trace: cannot write ${target.fsPath || target.toString()}: ${e instanceof Error ? e.message : String(e)}`);
+        return undefined;
+      }
+      if (tooLong) {
+        void vscode.window.showInformationMessage(
+          `TCP Trace: saved the trace of connection ${id} to ${target.fsPath || target.toString()} (${megabytes(trace.bytes)}). Check it with tcptrace-cli check.`,
+        );
+        return undefined;
+      }
+      doc = await vscode.workspace.openTextDocument(target);
+    } else if (trace.file !== undefined) return undefined;
+    else doc = await vscode.workspace.openTextDocument({ language: 'tcptrace', content: trace.text });
+    await vscode.window.showTextDocument(doc, { preview: false });
+    if ((await vscode.commands.getCommands(true)).includes(PREVIEW_TO_SIDE)) await vscode.commands.executeCommand(PREVIEW_TO_SIDE, doc.uri);
+    return doc;
+  } finally {
+    if (trace.file !== undefined) removeTrace(trace.file);
+  }
 }
 
 /** Asks whether (and where) to save a trace too long for an editor; undefined: not saved. */

@@ -55,14 +55,14 @@ export interface ImportOptions {
    * With onConnectionBytes: a connection of more than `packets` packets has
    * its trace handed to `chunk` a few megabytes at a time, whole lines each,
    * as it is written, instead of held whole (a capture of one long transfer
-   * would hold hundreds of megabytes of text). It is checked as it is written,
-   * with `check`'s options; onConnectionBytes then gets the last chunk, with
+   * would hold hundreds of megabytes of text). With `check`, it is checked as
+   * it is written, with those options; onConnectionBytes then gets the last chunk, with
    * `streamed` true when earlier ones went to `chunk`. (Its check result is
    * undefined in the rare case of a trace the check while writing cannot take:
    * see `check`; the caller then checks what it wrote.) `bytes`: how much
    * a chunk holds at least (default 4 MiB).
    */
-  stream?: { packets: number; check: CheckOptions; chunk(summary: ConnectionSummary, utf8: Uint8Array): void; bytes?: number };
+  stream?: { packets: number; check?: CheckOptions; chunk(summary: ConnectionSummary, utf8: Uint8Array): void; bytes?: number };
 }
 
 export interface ImportReport {

@@ -2,7 +2,7 @@
 // the command imports a capture's connection into an untitled trace, and .pcap/.pcapng files open
 // in the read-only connection list.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
@@ -55,7 +55,11 @@ describe('capture import', () => {
       writeTransferCapture(capture, 700_000);
       const target = vscode.Uri.file(join(dir, 'transfer-1.tcptrace'));
       const before = vscode.workspace.textDocuments.length;
+      const spools = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('tcptrace-spool-'));
+      const spooled = spools();
       await vscode.commands.executeCommand('tcptrace.importCapture', vscode.Uri.file(capture), { saveTo: target });
+      // The trace went through a temporary file (it is not held in memory), removed afterwards.
+      assert.deepEqual(spools(), spooled);
       assert.ok(statSync(target.fsPath).size > 50 * 1024 * 1024, `${statSync(target.fsPath).size} bytes written`);
       const head = readFileSync(target.fsPath, 'utf8').slice(0, 200);
       assert.match(head, /^# Imported from transfer\.pcap: connection 1, frames 1-700000 \(700000 packets\), closed/);
