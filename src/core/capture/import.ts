@@ -53,14 +53,14 @@ export interface ImportOptions {
   check?: CheckOptions | (() => CheckOptions | undefined);
   /**
    * With onConnectionBytes: a connection of more than `packets` packets has
-   * its trace handed to `chunk` a few megabytes at a time, whole lines each,
-   * as it is written, instead of held whole (a capture of one long transfer
-   * would hold hundreds of megabytes of text). With `check`, it is checked as
-   * it is written, with those options; onConnectionBytes then gets the last chunk, with
-   * `streamed` true when earlier ones went to `chunk`. (Its check result is
-   * undefined in the rare case of a trace the check while writing cannot take:
-   * see `check`; the caller then checks what it wrote.) `bytes`: how much
-   * a chunk holds at least (default 4 MiB).
+   * its trace handed to `chunk` as it is written, in chunks of whole lines
+   * of at least `bytes` (default 4 MiB), instead of held whole (a capture of
+   * one long transfer would hold hundreds of megabytes of text).
+   * onConnectionBytes then gets the last chunk, with `streamed` true when
+   * earlier ones went to `chunk`. With `check`, the trace is checked as it is
+   * written, with those options (the result is undefined in the rare case of
+   * a trace the check while writing cannot take: see `check`; the caller then
+   * checks what it wrote).
    */
   stream?: { packets: number; check?: CheckOptions; chunk(summary: ConnectionSummary, utf8: Uint8Array): void; bytes?: number };
 }
@@ -98,8 +98,7 @@ export class CaptureImporter {
   constructor(private readonly opts: ImportOptions) {
     this.reader = new CaptureReader((r) => this.packet(r));
     // Segments are stored only for the connections whose traces are wanted: the others need only their summaries.
-    const want = opts.want;
-    this.tracker = new ConnectionTracker({ linger: opts.linger, onConnection: (c) => this.connection(c), segments: want && ((id) => want(id)) });
+    this.tracker = new ConnectionTracker({ linger: opts.linger, onConnection: (c) => this.connection(c), segments: opts.want });
   }
 
   /** True once damage has stopped the import (further bytes are ignored). */

@@ -192,8 +192,9 @@ export class Connection {
   last = NaN;
   /** Flags of the first segment (sent by ep[0]). */
   firstFlags = 0;
-  /** Bit `dir` is set once side `dir` has sent a segment; a SYN,ACK (without RST). */
+  /** Bit `dir` is set once side `dir` has sent a segment. */
   sent = 0;
+  /** Bit `dir` is set once side `dir` has sent a SYN,ACK (without RST). */
   synAckFrom = 0;
   /** A segment with both SYN and ACK (RST or not) was seen. */
   anySynAck = false;
