@@ -223,23 +223,19 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   const toFile = a.outDir !== '-';
   const pathOf = (id: number): string => (toFile ? join(a.outDir, `${stem}-${id}.tcptrace`) : '(standard output)');
   // A long connection's trace goes to its file (or standard output) as it is written, and is checked as it
-  // is written: its text is never held whole. (Not to standard output when the capture's name, which the
-  // header quotes, holds a line break: such a trace cannot be checked as it is written, nor read back.)
+  // is written: its text is never held whole.
   const streaming = new Map<number, TraceFile>();
-  const stream =
-    toFile || !/[\r\n]/.test(basename(a.capture))
-      ? {
-          packets: opts.streamPackets ?? STREAM_PACKETS,
-          bytes: opts.streamBytes,
-          check: { timeline: false },
-          chunk: (summary: ConnectionSummary, chunk: Uint8Array): void => {
-            if (!toFile) return io.out(decoder.decode(chunk));
-            let f = streaming.get(summary.id);
-            if (f === undefined) streaming.set(summary.id, (f = new TraceFile(pathOf(summary.id))));
-            f.write(chunk);
-          },
-        }
-      : undefined;
+  const stream = {
+    packets: opts.streamPackets ?? STREAM_PACKETS,
+    bytes: opts.streamBytes,
+    check: { timeline: false },
+    chunk: (summary: ConnectionSummary, chunk: Uint8Array): void => {
+      if (!toFile) return io.out(decoder.decode(chunk));
+      let f = streaming.get(summary.id);
+      if (f === undefined) streaming.set(summary.id, (f = new TraceFile(pathOf(summary.id))));
+      f.write(chunk);
+    },
+  };
   try {
     try {
       report = importCapture((buf, position) => readSync(fd, buf, 0, buf.length, position), {
@@ -271,12 +267,10 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
             streaming.delete(summary.id);
             f.write(bytes);
             const writeError = f.close();
-            // A trace the check while writing could not take (see StreamingCheck) is checked from its file.
+            // The check while writing takes every trace the importer writes (no symbols, no line break inside a
+            // line); should one ever escape it, it is checked from its file.
             outcome(checked ? countsOf(checked) : writeError ? NO_COUNTS : checkBytes(readFileSync(where)), writeError);
-          } else if (streamed) {
-            // To standard output only when the check while writing takes the trace (see `stream`).
-            outcome(checked ? countsOf(checked) : NO_COUNTS, '');
-          }
+          } else if (streamed) outcome(checked ? countsOf(checked) : NO_COUNTS, '');
           else if (checked) outcome(countsOf(checked), toFile ? writeTraceFile(where, bytes) : '');
           // Written and checked by the checker (then dropped: only the counts are kept), here or on a worker thread.
           else checker.submit(bytes, outcome, toFile ? where : undefined);

@@ -80,11 +80,17 @@ test("a capture from the bench's generator: the check while writing equals check
   });
 });
 
-test('a capture name with a line break: the trace is left to the caller to check, never checked wrongly', () => {
+test('a capture name with line breaks and other control characters: escaped in the header, and the trace checked as written, without errors', () => {
   const f = FIXTURES.find((x) => x.name === 'handshake-data-close.pcap')!;
-  const n = assertChecksAsText(f.bytes, 'odd name', 'a\nb\rc.pcap');
-  assert.equal(n.direct, 0);
-  assert.ok(n.total > 0);
+  const n = assertChecksAsText(f.bytes, 'odd name', 'a\nb\rc\td\x7f.pcap');
+  assert.ok(n.total > 0 && n.direct === n.total, `${n.direct} of ${n.total} checked while written`);
+  importCaptureBytes(f.bytes, {
+    captureName: 'a\nb\rc\td\x7f.pcap',
+    onConnection: (_s, text) => {
+      assert.match(text!, /^# Imported from a\\x0ab\\x0dc\\x09d\\x7f\.pcap: connection 1,/);
+      assert.deepEqual(check(text!).diagnostics.filter((d) => d.severity === 'error'), []);
+    },
+  });
 });
 
 /** Imports with every connection of more than `packets` packets streamed in chunks of at least `bytes`; asserts they add up to the unstreamed trace, and that its check equals checking the whole text. */

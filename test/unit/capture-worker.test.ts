@@ -101,6 +101,18 @@ test('long connections, written and checked as they are written (not held whole)
   const file = join(DIR, 'port-reuse.pcap');
   const args = ['--connection', '2', '-o', '-'];
   assert.deepEqual(await importTo(file, { worker: 'never', ...streamed }, args), await importTo(file, { worker: 'never' }, args));
+  // A capture whose name holds a line break (escaped in each trace's header): the same, streamed or not.
+  const dir = mkdtempSync(join(tmpdir(), 'tcptrace-odd-'));
+  try {
+    const odd = join(dir, 'port\nreuse.pcap');
+    writeFileSync(odd, readFileSync(file));
+    const plain = await importTo(odd, { worker: 'never' });
+    assert.match(plain.out, /; 0 errors, 0 warnings, \d+ information\n/);
+    assert.deepEqual(await importTo(odd, { worker: 'never', ...streamed }), plain);
+    assert.deepEqual(await importTo(odd, { worker: 'never', ...streamed }, ['--connection', '2', '-o', '-']), await importTo(odd, { worker: 'never' }, ['--connection', '2', '-o', '-']));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   // A streamed trace whose file cannot be written: reported and left out, as any other.
   const blocked = ['port-reuse-1.tcptrace'];
   const r = await importTo(file, { worker: 'never', ...streamed }, [], blocked);

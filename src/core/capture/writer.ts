@@ -258,7 +258,8 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions, 
   };
 
   // ---- header ----
-  const where = opts.captureName ? ` from ${opts.captureName}` : '';
+  // A file name may hold any character but '/': control characters (a line break would end the comment) are escaped.
+  const where = opts.captureName ? ` from ${opts.captureName.replace(/[\x00-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}` : '';
   w(`# Imported${where}: connection ${c.id}, frames ${s.frame[0]}-${s.frame[n - 1]} (${n} packet${n === 1 ? '' : 's'}), ${sum.ended}.`);
   if (opts.epochSec !== undefined) {
     const t0 = c.firstTime;
