@@ -425,6 +425,7 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
   const runs = Math.max(1, opts.runs ?? 1);
   const rows: string[][] = [];
   const memRatios: string[] = [];
+  const roundRatios: string[] = [];
   const notes: string[] = [];
   let last: { ratio: number; rss: number[] } = { ratio: NaN, rss: [] };
   // The sizes, then one long connection: memory and speed when one connection is most of the capture.
@@ -436,6 +437,9 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
     let om: CaptureRunOutput | undefined;
     let ts: TsharkResult | undefined;
     let failed = false;
+    // Each round's tshark time over its import time: the two ran back to back, so a slow spell of a
+    // shared machine slows both.
+    const rounds: number[] = [];
     for (let r = 0; r < runs && !failed; r++) {
       process.stdout.write(' import');
       const w = measure(lib, cap.path, disk.next(), opts.timeout);
@@ -452,6 +456,7 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
         failed = true;
         break;
       }
+      if (t.ok && t !== ts) rounds.push(t.ms / w.value.ms);
       // The fastest run, and the least CPU time of any run (each is the least disturbed by other load).
       o = fastest(o, w.value);
       ts = ts === undefined || !t.ok ? t : ts.ok ? fastest(ts, t) : ts;
@@ -464,6 +469,11 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
     const ratio = ts.ok ? ts.ms / o.ms : NaN;
     if (om && ts.ok) memRatios.push(`${fmtInt(n)} packets ${fmtMs(om.ms)} (CPU ${fmtMs(om.cpuMs)}), ${(ts.ms / om.ms).toFixed(2)}x tshark`);
     if (!long) last = { ratio, rss: [...last.rss, o.maxRss] };
+    if (rounds.length > 1) {
+      const sorted = [...rounds].sort((x, y) => x - y);
+      const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
+      roundRatios.push(`${fmtInt(n)} packets ${rounds.map((x) => `${x.toFixed(2)}x`).join(', ')} (median ${median.toFixed(2)}x)`);
+    }
     rows.push([
       fmtInt(o.packets),
       fmtInt(o.connections),
@@ -485,6 +495,7 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
   console.log('  import: tcptrace-cli import FILE -o DIR, wall time (traces written and checked); CPU: user + system, all threads');
   if (LONG_PACKETS > 0) console.log(`  the last row: one bulk transfer of ${fmtInt(LONG_PACKETS)} packets, captured with headers only (-s 96); not counted for the goal`);
   if (memRatios.length > 0) console.log(`  import with the traces written to memory (/dev/shm): ${memRatios.join("; ")}`);
+  if (roundRatios.length > 0) console.log(`  ratio in each round (tshark run in the same round as the import): ${roundRatios.join('; ')}`);
   for (const note of notes) console.log(`  note: ${note}`);
   if (Number.isFinite(last.ratio)) {
     console.log(`  goal: at least ${GOAL_RATIO}x faster than tshark at the largest size: ${last.ratio >= GOAL_RATIO ? 'met' : 'NOT met'} (${last.ratio.toFixed(2)}x)`);
