@@ -13,7 +13,9 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { LINK_TYPE_NAMES, importCaptureAsync, importCaptureBytes, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
+import { importCaptureAsync, importCaptureBytes, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
+import { makeNonce } from '../preview/html';
+import { damageText, escapeHtml, fmtDuration, listingHtml, plural, viewerPage } from './viewer';
 
 export const IMPORT_COMMAND = 'tcptrace.importCapture';
 export const CAPTURE_VIEW_TYPE = 'tcptrace.captureViewer';
@@ -219,21 +221,8 @@ function megabytes(length: number): string {
   return `${(length / (1024 * 1024)).toFixed(0)} MB`;
 }
 
-export function fmtDuration(s: number): string {
-  if (s >= 1) return `${s.toFixed(3)} s`;
-  if (s >= 1e-3) return `${(s * 1e3).toFixed(1)} ms`;
-  return `${(s * 1e6).toFixed(0)} µs`;
-}
 
-function plural(n: number, w: string): string {
-  return `${n.toLocaleString('en-US')} ${w}${n === 1 ? '' : 's'}`;
-}
 
-function damageText(report: ImportReport): string | undefined {
-  const e = report.error;
-  if (!e) return undefined;
-  return `damaged at byte ${e.offset}: ${e.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'is' : 'are'} listed.`;
-}
 
 interface ConnectionItem extends vscode.QuickPickItem {
   id: number;
@@ -299,7 +288,7 @@ class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<Captu
   async resolveCustomEditor(document: CaptureDocument, panel: vscode.WebviewPanel, token: vscode.CancellationToken): Promise<void> {
     const nonce = makeNonce();
     panel.webview.options = { enableScripts: true, localResourceRoots: [] };
-    panel.webview.html = page(panel.webview, nonce, '<p class="muted">Reading the capture…</p>');
+    panel.webview.html = viewerPage(panel.webview.cspSource, nonce, '<p class="muted">Reading the capture…</p>');
     panel.webview.onDidReceiveMessage((m: unknown) => {
       const msg = m as { type?: string; id?: number };
       if (msg.type === 'open' && typeof msg.id === 'number') void openTrace(document.uri, msg.id);
@@ -315,84 +304,10 @@ class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<Captu
     } catch (e) {
       body = `<p class="error">Cannot read the file: ${escapeHtml(e instanceof Error ? e.message : String(e))}</p>`;
     }
-    if (!token.isCancellationRequested) panel.webview.html = page(panel.webview, nonce, body);
+    if (!token.isCancellationRequested) panel.webview.html = viewerPage(panel.webview.cspSource, nonce, body);
   }
 }
 
-function listingHtml({ report, connections }: CaptureListing): string {
-  const links = report.linkTypes.map((t) => LINK_TYPE_NAMES[t] ?? `link type ${t}`).join(', ');
-  const other = report.packets - report.segments;
-  const parts: string[] = [];
-  parts.push(
-    `<p class="summary">${escapeHtml(report.format ?? 'unknown format')}${links ? ` (${escapeHtml(links)})` : ''} · ${plural(report.packets, 'packet')} · ${plural(
-      report.segments,
-      'TCP segment',
-    )}${other > 0 ? ` · ${plural(other, 'other packet')} skipped` : ''} · ${plural(connections.length, 'connection')}</p>`,
-  );
-  const damage = damageText(report);
-  if (damage) parts.push(`<p class="error" role="alert">The capture is ${escapeHtml(damage)}</p>`);
-  if (connections.length === 0) {
-    parts.push('<p class="muted">No TCP connection in this capture.</p>');
-    return parts.join('\n');
-  }
-  parts.push(
-    '<table><thead><tr><th scope="col">#</th><th scope="col">From</th><th scope="col">To</th><th scope="col" class="num">Packets</th><th scope="col" class="num">Bytes</th><th scope="col" class="num">Start</th><th scope="col" class="num">Duration</th><th scope="col">How it ended</th><th scope="col"><span class="sr">Open</span></th></tr></thead><tbody>',
-  );
-  for (const c of connections) {
-    parts.push(
-      `<tr><td class="num">${c.id}</td><td>${escapeHtml(c.names[0])} <code>${escapeHtml(c.endpoints[0].text)}</code></td><td>${escapeHtml(c.names[1])} <code>${escapeHtml(
-        c.endpoints[1].text,
-      )}</code></td><td class="num">${c.packets.toLocaleString('en-US')}</td><td class="num">${c.bytes[0].toLocaleString('en-US')} / ${c.bytes[1].toLocaleString(
-        'en-US',
-      )}</td><td class="num">${c.start.toFixed(3)} s</td><td class="num">${escapeHtml(fmtDuration(c.duration))}</td><td>${escapeHtml(c.ended)}${
-        c.opening === 'mid' ? ' <span class="muted">(starts mid-connection)</span>' : ''
-      }${c.reuses !== undefined ? ` <span class="muted">(reuses #${c.reuses}'s 4-tuple)</span>` : ''}</td><td><button data-id="${c.id}" title="Open connection ${c.id} as a .tcptrace with its diagram">Open trace</button></td></tr>`,
-    );
-  }
-  parts.push('</tbody></table>');
-  return parts.join('\n');
-}
 
-function page(webview: vscode.Webview, nonce: string, body: string): string {
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src ${webview.cspSource} 'nonce-${nonce}'; script-src 'nonce-${nonce}';">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style nonce="${nonce}">
-body { font-family: var(--vscode-font-family); font-size: var(--vscode-font-size); color: var(--vscode-foreground); padding: 0 1em 1em; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--vscode-editorWidget-border, rgba(128,128,128,.35)); vertical-align: baseline; }
-th { font-weight: 600; position: sticky; top: 0; background: var(--vscode-editor-background); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr:hover td { background: var(--vscode-list-hoverBackground); }
-code { font-family: var(--vscode-editor-font-family); }
-.muted { color: var(--vscode-descriptionForeground); }
-.error { color: var(--vscode-errorForeground); }
-.summary { color: var(--vscode-descriptionForeground); }
-.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
-button { color: var(--vscode-button-foreground); background: var(--vscode-button-background); border: none; padding: 3px 10px; cursor: pointer; border-radius: 2px; }
-button:hover { background: var(--vscode-button-hoverBackground); }
-button:focus-visible { outline: 1px solid var(--vscode-focusBorder); outline-offset: 2px; }
-</style></head>
-<body>
-${body}
-<script nonce="${nonce}">
-const vscode = acquireVsCodeApi();
-document.addEventListener('click', (e) => {
-  const b = e.target instanceof Element ? e.target.closest('button[data-id]') : null;
-  if (b) vscode.postMessage({ type: 'open', id: Number(b.getAttribute('data-id')) });
-});
-</script>
-</body></html>`;
-}
 
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
 
-function makeNonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
