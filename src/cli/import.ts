@@ -21,6 +21,8 @@ import { ioText } from './io-text';
 export interface ImportIo {
   out(s: string): void;
   err(s: string): void;
+  /** A line of progress, shown in place until the next (undefined: cleared); where the user watches it change (a terminal). */
+  progress?(line: string | undefined): void;
 }
 
 export const IMPORT_USAGE = 'tcptrace-cli import CAPTURE.pcap|CAPTURE.pcapng [-o DIR] [--connection N|all]';
@@ -94,6 +96,8 @@ export interface ImportRunOptions {
   worker?: 'auto' | 'always' | 'never';
   /** The worker's script and batching (defaults: check-worker.js next to the CLI's bundle; see check-pool.ts). */
   workerOptions?: WorkerCheckerOptions;
+  /** With io.progress: how long an import runs before its progress shows (default 500 ms: a short one never shows it). */
+  progressAfterMs?: number;
   /** Traces of connections of more packets than this are written as they are written (default STREAM_PACKETS), in chunks of at least `streamBytes` (tests). */
   streamPackets?: number;
   streamBytes?: number;
@@ -120,6 +124,49 @@ export const LIST_WINDOW = 4096;
 export const STREAM_PACKETS = 100_000;
 
 const NO_COUNTS: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
+
+/** The size of an open file, or NaN. */
+function sizeOf(fd: number): number {
+  try {
+    return fstatSync(fd).size;
+  } catch {
+    return NaN;
+  }
+}
+
+/** The progress line of an import (see ImportIo.progress), drawn at most every PROGRESS_EVERY_MS. */
+class Progress {
+  private next: number;
+  private shown = false;
+
+  constructor(
+    private readonly show: (line: string | undefined) => void,
+    private readonly name: string,
+    private readonly size: number,
+    afterMs: number,
+  ) {
+    this.next = performance.now() + afterMs;
+  }
+
+  tick(position: number, written: number): void {
+    const now = performance.now();
+    if (now < this.next) return;
+    this.next = now + PROGRESS_EVERY_MS;
+    const name = this.name.length > 32 ? `…${this.name.slice(-31)}` : this.name;
+    const mb = (n: number): string => (n / 1e6).toFixed(0);
+    const read = Number.isFinite(this.size) && this.size > 0 ? `${Math.min(100, Math.floor((100 * position) / this.size))}% (${mb(position)} of ${mb(this.size)} MB)` : `${mb(position)} MB`;
+    this.show(`reading ${name}: ${read}, ${plural(written, 'trace')} written`);
+    this.shown = true;
+  }
+
+  clear(): void {
+    if (!this.shown) return;
+    this.shown = false;
+    this.show(undefined);
+  }
+}
+
+const PROGRESS_EVERY_MS = 200;
 
 /** A trace file written a chunk at a time; the first failure is kept, and nothing more is written after it. */
 class TraceFile {
@@ -191,6 +238,17 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
       return 2;
     }
   }
+  // Progress on a terminal: how much of the capture is read, and how many traces are written. Any other
+  // output clears it first (the next tick draws it again). Not with -o -, whose trace is the output.
+  let progress: Progress | undefined;
+  if (io.progress && a.outDir !== '-') {
+    const p = (progress = new Progress(io.progress, basename(a.capture), sizeOf(fd), opts.progressAfterMs ?? 500));
+    const inner = io;
+    io = {
+      out: (s) => (p.clear(), inner.out(s)),
+      err: (s) => (p.clear(), inner.err(s)),
+    };
+  }
   const checker = chooseChecker(a, fd, opts);
   let writeFailed = false;
   let written = 0;
@@ -238,7 +296,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   };
   try {
     try {
-      report = importCapture((buf, position) => readSync(fd, buf, 0, buf.length, position), {
+      report = importCapture((buf, position) => (progress?.tick(position, written), readSync(fd, buf, 0, buf.length, position)), {
         captureName: basename(a.capture),
         want: (id) => a.connection === 'all' || a.connection === id,
         // Checked as each trace is written (its event lines are not read again) when no worker is idle; else from its bytes.
@@ -288,6 +346,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
     return 2;
   } finally {
     checker.close();
+    progress?.clear();
   }
   if (checker.failure !== undefined) {
     io.err(`tcptrace-cli: a checking thread failed (${checker.failure}); its traces were checked in the main thread.\n`);

@@ -48,11 +48,15 @@ class UsageError extends Error {}
 export interface Io {
   out(s: string): void;
   err(s: string): void;
+  /** A line shown in place until the next (undefined: cleared): only on a terminal. */
+  progress?(line: string | undefined): void;
 }
 
 const processIo: Io = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
+  // Carriage return, the line, erase to the end of the line: redrawn in place.
+  progress: process.stderr.isTTY ? (line) => process.stderr.write(line === undefined ? '\r\x1b[K' : `\r${line}\x1b[K`) : undefined,
 };
 
 let pipeGuard = false;

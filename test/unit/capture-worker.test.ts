@@ -82,6 +82,45 @@ test('-o - with the worker: the trace on stdout, the summary on stderr, as witho
   assert.deepEqual(await importTo(file, { worker: 'always', workerOptions: EVERY_TRACE }, args), here);
 });
 
+test('on a terminal the import shows its progress in place, clears it before any other output, and leaves nothing behind', async () => {
+  const file = join(DIR, 'port-reuse.pcap');
+  const plain = await importTo(file, { worker: 'never' });
+  const dir = mkdtempSync(join(tmpdir(), 'tcptrace-progress-'));
+  try {
+    const events: string[] = [];
+    let out = '';
+    const io = {
+      out: (s: string) => ((out += s), events.push('out')),
+      err: (s: string) => events.push(`err ${s}`),
+      progress: (line: string | undefined) => events.push(line === undefined ? 'clear' : `progress ${line}`),
+    };
+    assert.equal(await runImport([file, '-o', dir], io, { worker: 'never', progressAfterMs: 0 }), plain.code);
+    assert.equal(out.split(dir).join('DIR'), plain.out);
+    assert.match(events[0], /^progress reading port-reuse\.pcap: 0% \(0 of 0 MB\), 0 traces written$/);
+    // Whatever else is printed finds the line cleared, and the import ends with it cleared.
+    let shown = false;
+    for (const e of events) {
+      if (e.startsWith('progress ')) shown = true;
+      else if (e === 'clear') shown = false;
+      else assert.ok(!shown, `"${e}" printed over the progress line`);
+    }
+    assert.equal(shown, false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Not with -o - (the trace is the output), nor before progressAfterMs.
+  const quiet: string[] = [];
+  const none = { out: () => {}, err: () => {}, progress: (l: string | undefined) => quiet.push(String(l)) };
+  await runImport([file, '--connection', '1', '-o', '-'], none, { worker: 'never', progressAfterMs: 0 });
+  const dir2 = mkdtempSync(join(tmpdir(), 'tcptrace-progress-'));
+  try {
+    await runImport([file, '-o', dir2], none, { worker: 'never' });
+  } finally {
+    rmSync(dir2, { recursive: true, force: true });
+  }
+  assert.deepEqual(quiet, []);
+});
+
 test('a damaged capture still reports its byte offset with the worker, and the connections before it', async () => {
   const r = await importTo(join(DIR, 'damaged-cut.pcap'), { worker: 'always', workerOptions: EVERY_TRACE });
   assert.equal(r.code, 1);
