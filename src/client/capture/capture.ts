@@ -71,26 +71,33 @@ export type Trace = { text: string; file?: undefined; bytes: number } | { text?:
 
 /**
  * The trace of one connection, or undefined when the capture has no such
- * connection. It is written a few megabytes at a time; past EDITOR_LIMIT it
- * goes to a temporary file, so that memory stays bounded however long the
- * connection.
+ * connection or `token` cancelled the import (a trace cut short is dropped,
+ * never handed on as if whole). It is written a few megabytes at a time;
+ * past EDITOR_LIMIT it goes to a temporary file, so that memory stays
+ * bounded however long the connection.
  */
-export async function traceOf(uri: vscode.Uri, id: number): Promise<Trace | undefined> {
+export async function traceOf(uri: vscode.Uri, id: number, token?: vscode.CancellationToken): Promise<Trace | undefined> {
   const spool = new TraceSpool(EDITOR_LIMIT);
   let found = false;
+  let trace: Trace | undefined;
   try {
-    await runImport(uri, {
-      want: (n) => n === id,
-      stream: { packets: 0, chunk: (_s, bytes) => spool.add(bytes) },
-      onConnectionBytes: (s, bytes) => {
-        if (s.id !== id || bytes === undefined) return;
-        spool.add(bytes);
-        found = true;
+    await runImport(
+      uri,
+      {
+        want: (n) => n === id,
+        stream: { packets: 0, chunk: (_s, bytes) => spool.add(bytes) },
+        onConnectionBytes: (s, bytes) => {
+          if (s.id !== id || bytes === undefined) return;
+          spool.add(bytes);
+          found = true;
+        },
       },
-    });
-    return found ? spool.done() : undefined;
+      token,
+    );
+    if (found && !token?.isCancellationRequested) trace = spool.done();
+    return trace;
   } finally {
-    if (!found) spool.discard();
+    if (trace === undefined) spool.discard();
   }
 }
 
@@ -161,12 +168,21 @@ export const EDITOR_LIMIT = 50 * 1024 * 1024;
  */
 export async function openTrace(uri: vscode.Uri, id: number, saveTo?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
   let trace: Trace | undefined;
+  let cancelled = false;
   try {
-    trace = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `TCP Trace: importing connection ${id}…` }, () => traceOf(uri, id));
+    trace = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `TCP Trace: importing connection ${id}…`, cancellable: true },
+      async (_p, token) => {
+        const t = await traceOf(uri, id, token);
+        cancelled = token.isCancellationRequested;
+        return t;
+      },
+    );
   } catch (e) {
     void vscode.window.showErrorMessage(`TCP Trace: cannot import connection ${id}: ${e instanceof Error ? e.message : String(e)}`);
     return undefined;
   }
+  if (cancelled) return undefined;
   if (trace === undefined) {
     void vscode.window.showErrorMessage(`TCP Trace: the capture has no connection ${id}.`);
     return undefined;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
+import { traceOf } from '../../../src/client/capture/capture';
 import { writeTransferCapture } from '../../support/transfer-capture';
 import { activateExtension, waitFor, workspaceRoot } from './helpers';
 
@@ -65,6 +66,30 @@ describe('capture import', () => {
       assert.match(head, /^# Imported from transfer\.pcap: connection 1, frames 1-700000 \(700000 packets\), closed/);
       assert.ok(!vscode.workspace.textDocuments.some((d) => d.uri.fsPath === target.fsPath), 'the saved trace was opened');
       assert.equal(vscode.workspace.textDocuments.filter((d) => d.languageId === 'tcptrace').length <= before, true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a cancelled import gives no trace (never one cut short), and leaves no temporary file', async function () {
+    this.timeout(120_000);
+    const dir = mkdtempSync(join(tmpdir(), 'tcptrace-cancel-'));
+    try {
+      const capture = vscode.Uri.file(join(dir, 'transfer.pcap'));
+      writeTransferCapture(capture.fsPath, 700_000);
+      const spools = (): string[] => readdirSync(tmpdir()).filter((f) => f.startsWith('tcptrace-spool-'));
+      const spooled = spools();
+      const whole = await traceOf(capture, 1);
+      assert.ok(whole?.file !== undefined && whole.bytes > 50 * 1024 * 1024, 'the whole trace, in a temporary file');
+      rmSync(join(whole.file, '..'), { recursive: true, force: true });
+      // Cancelled before it starts, and while it reads.
+      const before = new vscode.CancellationTokenSource();
+      before.cancel();
+      assert.equal(await traceOf(capture, 1, before.token), undefined);
+      const during = new vscode.CancellationTokenSource();
+      setTimeout(() => during.cancel(), 200);
+      assert.equal(await traceOf(capture, 1, during.token), undefined);
+      assert.deepEqual(spools(), spooled);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
