@@ -59,9 +59,11 @@ export interface CaptureListing {
   connections: ConnectionSummary[];
 }
 
-export async function listConnections(uri: vscode.Uri, token?: vscode.CancellationToken): Promise<CaptureListing> {
+/** The connections of a capture, or undefined when `token` cancelled the reading (a listing cut short is not one). */
+export async function listConnections(uri: vscode.Uri, token?: vscode.CancellationToken): Promise<CaptureListing | undefined> {
   const connections: ConnectionSummary[] = [];
   const report = await runImport(uri, { want: () => false, onConnection: (s) => connections.push(s) }, token);
+  if (token?.isCancellationRequested) return undefined;
   connections.sort((a, b) => a.id - b.id);
   return { report, connections };
 }
@@ -254,7 +256,7 @@ async function importCommand(given: vscode.Uri | undefined, saveTo?: vscode.Uri)
     given ??
     (await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Import', title: 'TCP Trace: Import Capture', filters: CAPTURE_FILTERS }))?.[0];
   if (!uri) return;
-  let listing: CaptureListing;
+  let listing: CaptureListing | undefined;
   try {
     listing = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'TCP Trace: reading the capture…', cancellable: true },
@@ -264,6 +266,8 @@ async function importCommand(given: vscode.Uri | undefined, saveTo?: vscode.Uri)
     void vscode.window.showErrorMessage(`TCP Trace: cannot read ${uri.fsPath || uri.toString()}: ${e instanceof Error ? e.message : String(e)}`);
     return;
   }
+  // Cancelled: nothing more.
+  if (listing === undefined) return;
   const damage = damageText(listing.report);
   if (damage) void vscode.window.showWarningMessage(`TCP Trace: the capture is ${damage}`);
   if (listing.connections.length === 0) {
@@ -316,6 +320,7 @@ class CaptureEditorProvider implements vscode.CustomReadonlyEditorProvider<Captu
     let body: string;
     try {
       const listing = await listConnections(document.uri, token);
+      if (listing === undefined) return;
       body = listingHtml(listing);
     } catch (e) {
       body = `<p class="error">Cannot read the file: ${escapeHtml(e instanceof Error ? e.message : String(e))}</p>`;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import { traceOf } from '../../../src/client/capture/capture';
+import { listConnections, traceOf } from '../../../src/client/capture/capture';
 import { writeTransferCapture } from '../../support/transfer-capture';
 import { activateExtension, waitFor, workspaceRoot } from './helpers';
 
@@ -71,7 +71,7 @@ describe('capture import', () => {
     }
   });
 
-  it('a cancelled import gives no trace (never one cut short), and leaves no temporary file', async function () {
+  it('a cancelled import gives no trace (never one cut short) and no listing, and leaves no temporary file', async function () {
     this.timeout(120_000);
     const dir = mkdtempSync(join(tmpdir(), 'tcptrace-cancel-'));
     try {
@@ -90,6 +90,12 @@ describe('capture import', () => {
       setTimeout(() => during.cancel(), 200);
       assert.equal(await traceOf(capture, 1, during.token), undefined);
       assert.deepEqual(spools(), spooled);
+      // The listing too: cancelled, it is none (the command then stops), not the connections read so far.
+      assert.equal((await listConnections(capture))?.connections.length, 1);
+      assert.equal(await listConnections(capture, before.token), undefined);
+      const listing = new vscode.CancellationTokenSource();
+      setTimeout(() => listing.cancel(), 100);
+      assert.equal(await listConnections(capture, listing.token), undefined);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
