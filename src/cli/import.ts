@@ -240,16 +240,17 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   }
   // Progress on a terminal: how much of the capture is read, and how many traces are written. Any other
   // output clears it first (the next tick draws it again). Not with -o -, whose trace is the output.
+  const size = sizeOf(fd);
   let progress: Progress | undefined;
   if (io.progress && a.outDir !== '-') {
-    const p = (progress = new Progress(io.progress, basename(a.capture), sizeOf(fd), opts.progressAfterMs ?? 500));
+    const p = (progress = new Progress(io.progress, basename(a.capture), size, opts.progressAfterMs ?? 500));
     const inner = io;
     io = {
       out: (s) => (p.clear(), inner.out(s)),
       err: (s) => (p.clear(), inner.err(s)),
     };
   }
-  const checker = chooseChecker(a, fd, opts);
+  const checker = chooseChecker(a, size, opts);
   let writeFailed = false;
   let written = 0;
   let anyError = false;
@@ -367,16 +368,10 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   return report.error || anyError ? 1 : 0;
 }
 
-function chooseChecker(a: ImportArgs, fd: number, opts: ImportRunOptions): TraceChecker {
+/** `size`: the capture's, or NaN when it is not known (then no worker). */
+function chooseChecker(a: ImportArgs, size: number, opts: ImportRunOptions): TraceChecker {
   const env = process.env.TCPTRACE_IMPORT_WORKER;
   const mode = opts.worker ?? (env === 'always' || env === 'never' ? env : 'auto');
-  let use = mode === 'always';
-  if (mode === 'auto' && a.connection === 'all') {
-    try {
-      use = fstatSync(fd).size >= WORKER_MIN_BYTES;
-    } catch {
-      use = false;
-    }
-  }
+  const use = mode === 'always' || (mode === 'auto' && a.connection === 'all' && size >= WORKER_MIN_BYTES);
   return (use && startWorkerChecker(opts.workerOptions)) || new InThreadChecker();
 }
