@@ -28,7 +28,7 @@ import { resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import type { CaptureRunOutput } from './capture-run';
 import { writeTransferCapture } from '../test/support/transfer-capture';
-import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, printTable, type BenchModule, type BenchOptions } from './util';
+import { DATA_DIR, ROOT, fmtBytes, fmtInt, fmtMs, fmtRate, median, printTable, runNodeJson, type BenchModule, type BenchOptions, type WorkerFailure, type WorkerResult } from './util';
 
 const GOAL_RATIO = 3;
 const DEFAULT_SIZES = [250_000, 1_000_000];
@@ -334,16 +334,8 @@ function bundle(): string {
 }
 
 /** Runs one measurement in a fresh plain Node process (its peak RSS is its own) and parses its JSON line. */
-function measure(runner: string, file: string, outDir: string, timeoutSeconds: number): { ok: true; value: CaptureRunOutput } | { ok: false; reason: string } {
-  const r = spawnSync(process.execPath, [runner, file, outDir], { cwd: ROOT, encoding: 'utf8', timeout: timeoutSeconds * 1000, maxBuffer: 64 << 20 });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') return { ok: false, reason: `timed out after ${timeoutSeconds} s` };
-  if (r.status !== 0) return { ok: false, reason: `exit ${r.status ?? r.signal}: ${(r.stderr || '').trim().split('\n').slice(-5).join(' | ')}` };
-  const last = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    return { ok: true, value: JSON.parse(last) as CaptureRunOutput };
-  } catch {
-    return { ok: false, reason: `no result from the run: ${last.slice(0, 200)}` };
-  }
+function measure(runner: string, file: string, outDir: string, timeoutSeconds: number): WorkerResult<CaptureRunOutput> | WorkerFailure {
+  return runNodeJson<CaptureRunOutput>([runner, file, outDir], timeoutSeconds, 'the run');
 }
 
 interface TsharkResult {
@@ -469,11 +461,7 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
     const ratio = ts.ok ? ts.ms / o.ms : NaN;
     if (om && ts.ok) memRatios.push(`${fmtInt(n)} packets ${fmtMs(om.ms)} (CPU ${fmtMs(om.cpuMs)}), ${(ts.ms / om.ms).toFixed(2)}x tshark`);
     if (!long) last = { ratio, rss: [...last.rss, o.maxRss] };
-    if (rounds.length > 1) {
-      const sorted = [...rounds].sort((x, y) => x - y);
-      const median = sorted.length % 2 ? sorted[sorted.length >> 1] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
-      roundRatios.push(`${fmtInt(n)} packets ${rounds.map((x) => `${x.toFixed(2)}x`).join(', ')} (median ${median.toFixed(2)}x)`);
-    }
+    if (rounds.length > 1) roundRatios.push(`${fmtInt(n)} packets ${rounds.map((x) => `${x.toFixed(2)}x`).join(', ')} (median ${median(rounds).toFixed(2)}x)`);
     rows.push([
       fmtInt(o.packets),
       fmtInt(o.connections),

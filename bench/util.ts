@@ -80,7 +80,12 @@ export interface WorkerFailure {
  * its own) and parses the JSON it prints on its last stdout line.
  */
 export function runWorker<T>(script: string, args: readonly string[], timeoutSeconds: number): WorkerResult<T> | WorkerFailure {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', resolve(__dirname, script), ...args], {
+  return runNodeJson<T>(['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', resolve(__dirname, script), ...args], timeoutSeconds, 'the worker');
+}
+
+/** Runs `node ARGS` in a fresh process and parses the JSON it prints on its last stdout line (`what` names it in failures). */
+export function runNodeJson<T>(nodeArgs: readonly string[], timeoutSeconds: number, what: string): WorkerResult<T> | WorkerFailure {
+  const r = spawnSync(process.execPath, nodeArgs, {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: timeoutSeconds * 1000,
@@ -92,7 +97,7 @@ export function runWorker<T>(script: string, args: readonly string[], timeoutSec
   try {
     return { ok: true, value: JSON.parse(last) as T };
   } catch {
-    return { ok: false, reason: `no result from the worker: ${last.slice(0, 200)}` };
+    return { ok: false, reason: `no result from ${what}: ${last.slice(0, 200)}` };
   }
 }
 
