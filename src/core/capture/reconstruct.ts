@@ -356,11 +356,11 @@ function sentBefore(s: SegmentTable, k: number, c: number): boolean {
 }
 
 /** Unwraps every number of each sequence space past 2^32, in capture order. */
-function unwrap(s: SegmentTable, scratch: PlanScratch): { useq: Float64Array; uack: Float64Array; usack: Map<number, number[]> } {
+function unwrap(s: SegmentTable, scratch: PlanScratch): { useq: Float64Array; uack: Float64Array; usack: Map<number, Float64Array> } {
   const n = s.length;
   const useq = scratch.f64(F_USEQ, n);
   const uack = scratch.f64(F_UACK, n);
-  const usack = new Map<number, number[]>();
+  const usack = new Map<number, Float64Array>();
   const lastRaw = [0, 0];
   const lastU = [NaN, NaN];
   const un = (space: number, raw: number, keep: boolean): number => {
@@ -393,8 +393,9 @@ function unwrap(s: SegmentTable, scratch: PlanScratch): { useq: Float64Array; ua
     if (next < withSack.length && withSack[next] === i) {
       next++;
       const e = s.extra.get(i)!;
-      const out: number[] = [];
-      for (const v of e.sack!) out.push(un(1 - d, v, false));
+      const blocks = e.sack!;
+      const out = new Float64Array(blocks.length);
+      for (let b = 0; b < blocks.length; b++) out[b] = un(1 - d, blocks[b], false);
       usack.set(i, out);
     }
   }

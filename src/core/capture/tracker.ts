@@ -26,8 +26,8 @@ export interface SegmentExtra {
   sackOk: boolean;
   tsVal: number;
   tsEcr: number;
-  /** [left, right, ...] */
-  sack: number[] | undefined;
+  /** [left, right, ...] (a typed array: one array shape wherever blocks are read, whatever their values) */
+  sack: Uint32Array | undefined;
 }
 
 /** A connection's segments, column by column: typed arrays over one buffer (40 bytes a segment). */
@@ -84,7 +84,7 @@ export class SegmentTable {
         sackOk: (p.flags & SYN) !== 0 && p.sackOk,
         tsVal: p.flags & SYN ? p.tsVal : -1,
         tsEcr: p.flags & SYN ? p.tsEcr : -1,
-        sack: p.sack.length > 0 ? p.sack.slice() : undefined,
+        sack: p.sack.length > 0 ? Uint32Array.from(p.sack) : undefined,
       });
     }
     this.length = i + 1;
