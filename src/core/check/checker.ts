@@ -66,6 +66,26 @@ export function checkParts(parts: readonly string[], options: CheckOptions = {})
 const REUSE = { reuse: true } as const;
 
 /**
+ * The context the rules see. A class, not an object with a closure per
+ * checker: the rules call `num` on every checker's context, and optimized
+ * code that met one closure is thrown away when it meets another.
+ */
+class CheckerCtx implements Ctx {
+  constructor(
+    private readonly checker: Checker,
+    private readonly self: number,
+    readonly me: string,
+    readonly peer: string,
+    readonly capture: boolean,
+    readonly states: 'socket' | 'rfc',
+  ) {}
+
+  num(owner: 'me' | 'peer', v: number): string {
+    return this.checker.fmt(owner === 'me' ? this.self : 1 - this.self, v);
+  }
+}
+
+/**
  * A segment line as its writer wrote it, for StreamingCheck.segment: values
  * and the columns of its tokens (a field's value starts 4 columns after its
  * key: `seq=`, `ack=`, `len=`, `win=`, `urg=`). A start of -1: not written.
@@ -808,14 +828,7 @@ class Checker {
   }
 
   private makeCtx(me: number, capture: boolean): Ctx {
-    const peer = 1 - me;
-    return {
-      me: this.endpoints[me]?.name ?? '?',
-      peer: this.endpoints[peer]?.name ?? 'the peer',
-      capture,
-      num: (owner, v) => this.fmt(owner === 'me' ? me : peer, v),
-      states: this.opts.states,
-    };
+    return new CheckerCtx(this, me, this.endpoints[me]?.name ?? '?', this.endpoints[1 - me]?.name ?? 'the peer', capture, this.opts.states);
   }
 
   /** A number of endpoint `space`'s sequence space, symbolic when the trace is. */
