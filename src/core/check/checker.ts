@@ -77,7 +77,7 @@ class CheckerCtx implements Ctx {
     readonly me: string,
     readonly peer: string,
     readonly capture: boolean,
-    readonly states: 'socket' | 'rfc',
+    readonly states: Ctx['states'],
   ) {}
 
   num(owner: 'me' | 'peer', v: number): string {
