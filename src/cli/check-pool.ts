@@ -37,10 +37,13 @@ export interface Counts {
   hint: number;
 }
 
-/** Checks one trace as the import does (streaming, no syntax tree or timeline kept) and counts its diagnostics by severity. */
-export function countDiagnostics(text: string | readonly string[]): Counts {
+/**
+ * Checks one trace as the import does (streaming, no syntax tree or timeline kept) and counts its diagnostics by severity;
+ * `latin1[i]`: the bytes part i was decoded from as Latin-1, if it was (see TraceText).
+ */
+export function countDiagnostics(text: string | readonly string[], latin1?: readonly (Uint8Array | undefined)[]): Counts {
   const options = { keepSyntax: false, timeline: false } as const;
-  return countsOf(typeof text === 'string' ? check(text, options) : checkParts(text, options));
+  return countsOf(typeof text === 'string' ? check(text, options) : checkParts(text, options, latin1));
 }
 
 /** A check's diagnostics, counted by severity. */
@@ -54,35 +57,43 @@ const decoder = new TextDecoder();
 // Node 20.13 and later.
 const isAscii = (buffer as { isAscii?: (b: Uint8Array) => boolean }).isAscii;
 
+/** A trace's text in parts for checkParts, and per part the bytes it was read from as Latin-1, if it was. */
+export interface TraceText {
+  parts: string[];
+  latin1: (Uint8Array | undefined)[];
+}
+
 /**
  * The text of UTF-8 bytes, in parts for checkParts: their concatenation is
  * what TextDecoder gives. An imported trace is ASCII but for a line or two of
  * its header (the title's arrow, the capture's name). The lines after the
  * last non-ASCII byte are read as Latin-1, a flat one-byte string that is
- * cheap to make and fast to parse; the lines up to it as UTF-8. A cut after a
- * line feed never splits a character (nor an invalid sequence, which ends
- * there too).
+ * cheap to make and fast to parse, and whose bytes the parser reads as they
+ * are; the lines up to it as UTF-8. A cut after a line feed never splits a
+ * character (nor an invalid sequence, which ends there too).
  */
-export function utf8Parts(bytes: Uint8Array): string[] {
+export function utf8Parts(bytes: Uint8Array): TraceText {
   const n = bytes.length;
-  if (isAscii === undefined) return [decoder.decode(bytes)];
+  const utf8 = (): TraceText => ({ parts: [decoder.decode(bytes)], latin1: [undefined] });
+  if (isAscii === undefined) return utf8();
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, n);
-  if (n <= HEAD) return [isAscii(b) ? b.toString('latin1') : decoder.decode(bytes)];
+  if (n <= HEAD) return isAscii(b) ? { parts: [b.toString('latin1')], latin1: [b] } : utf8();
   // Non-ASCII bytes anywhere past the head: the plain way.
-  if (!isAscii(b.subarray(HEAD))) return [decoder.decode(bytes)];
+  if (!isAscii(b.subarray(HEAD))) return utf8();
   let k = HEAD;
   while (k > 0 && bytes[k - 1] < 0x80) k--;
-  if (k === 0) return [b.toString('latin1')];
+  if (k === 0) return { parts: [b.toString('latin1')], latin1: [b] };
   const nl = b.indexOf(10, k);
-  if (nl < 0) return [decoder.decode(bytes)];
-  return [b.toString('utf8', 0, nl + 1), b.toString('latin1', nl + 1)];
+  if (nl < 0) return utf8();
+  return { parts: [b.toString('utf8', 0, nl + 1), b.toString('latin1', nl + 1)], latin1: [undefined, b.subarray(nl + 1)] };
 }
 
 /** Where the non-ASCII bytes of a trace are looked for (its header is shorter). */
 const HEAD = 2048;
 
 export function checkBytes(bytes: Uint8Array): Counts {
-  return countDiagnostics(utf8Parts(bytes));
+  const t = utf8Parts(bytes);
+  return countDiagnostics(t.parts, t.latin1);
 }
 
 /** Writes a trace's file; what went wrong, in the command line's words, or '' when nothing did. */

@@ -10,7 +10,8 @@ import { check, checkParts, type CheckResult } from '../../src/core';
  * How the streaming checks of `text` differ from the tree-keeping one:
  * `keepSyntax: false` in everything, `timeline: false` (the import's) in all
  * but its timeline, which must be empty, and `checkParts` of the text cut
- * after its first line end and after one near its middle, in everything.
+ * after its first line end and after one near its middle (its Latin-1 parts
+ * given as bytes, and not), in everything.
  */
 export function streamingDifference(text: string): string | undefined {
   const full = check(text);
@@ -24,7 +25,11 @@ export function streamingDifference(text: string): string | undefined {
   if (cuts.length === 0) return undefined;
   const parts = [0, ...cuts].map((c, i, all) => text.slice(c, all[i + 1]));
   const p = firstDifference(checkParts(parts), full);
-  return p && `checkParts(${JSON.stringify(cuts)}) differs from check(text): ${p}`;
+  if (p) return `checkParts(${JSON.stringify(cuts)}) differs from check(text): ${p}`;
+  // The parts that are Latin-1 given as bytes too (as the import's worker gives them).
+  const latin1 = parts.map((t) => (/^[\x00-\xff]*$/.test(t) ? Buffer.from(t, 'latin1') : undefined));
+  const b = firstDifference(checkParts(parts, {}, latin1), full);
+  return b && `checkParts(${JSON.stringify(cuts)}) with Latin-1 bytes differs from check(text): ${b}`;
 }
 
 export function firstDifference(a: CheckResult, b: CheckResult, timeline = true): string | undefined {

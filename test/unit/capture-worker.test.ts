@@ -374,8 +374,10 @@ test('utf8Parts reads the bytes as TextDecoder does, in parts that end lines', (
   const decoder = new TextDecoder();
   const enc = new TextEncoder();
   const same = (bytes: Uint8Array): boolean => {
-    const parts = utf8Parts(bytes);
-    return parts.join('') === decoder.decode(bytes) && parts.slice(0, -1).every((p) => p.endsWith('\n'));
+    const { parts, latin1 } = utf8Parts(bytes);
+    // A part read as Latin-1 comes with the bytes it was read from.
+    const latin1Right = parts.every((p, i) => latin1[i] === undefined || (latin1[i]!.length === p.length && latin1[i]!.every((c, k) => c === p.charCodeAt(k))));
+    return parts.join('') === decoder.decode(bytes) && parts.slice(0, -1).every((p) => p.endsWith('\n')) && latin1.length === parts.length && latin1Right;
   };
   fc.assert(
     fc.property(fc.string({ unit: 'grapheme', maxLength: 200 }), fc.nat({ max: 6000 }), fc.string({ unit: 'grapheme', maxLength: 50 }), (head, pad, tail) =>
@@ -389,6 +391,9 @@ test('utf8Parts reads the bytes as TextDecoder does, in parts that end lines', (
     assert.ok(same(new Uint8Array([...b, 0x0a, ...new Array(5000).fill(0x61)])));
   }
   // An imported trace: a UTF-8 title, then ASCII, read as two parts.
-  assert.equal(utf8Parts(enc.encode(`title "a → b"\n${'a -> b: SYN\n'.repeat(300)}`)).length, 2);
+  const imported = utf8Parts(enc.encode(`title "a → b"\n${'a -> b: SYN\n'.repeat(300)}`));
+  assert.equal(imported.parts.length, 2);
+  assert.equal(imported.latin1[0], undefined);
+  assert.equal(imported.latin1[1]?.length, imported.parts[1].length);
   assert.deepEqual(countDiagnostics('option origin=capture\n'), { error: 0, warning: 0, information: 0, hint: 0 });
 });

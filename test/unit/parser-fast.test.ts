@@ -32,7 +32,21 @@ function assertSameParse(text: string, what = ''): void {
   const streamed = parse(text, (s) => seen.push(JSON.stringify(s)), undefined, undefined, { reuse: true });
   const reused = dump(streamed, seen);
   if (reused !== general) assert.fail(`reused records differ from the general path ${what}\n${firstLineDiff(reused, general)}\n${JSON.stringify(text.slice(0, 2000))}`);
+  // Text read from bytes as Latin-1: the fast path reads those bytes instead of the string.
+  if (/^[\x00-\xff]*$/.test(text)) {
+    const fromBytes: string[] = [];
+    const parsed = parse(text, (s) => fromBytes.push(JSON.stringify(s)), undefined, undefined, { reuse: true, latin1: Buffer.from(text, 'latin1') });
+    const latin1 = dump(parsed, fromBytes);
+    if (latin1 !== general) assert.fail(`the parse of Latin-1 bytes differs from the general path ${what}\n${firstLineDiff(latin1, general)}\n${JSON.stringify(text.slice(0, 2000))}`);
+  }
 }
+
+/**
+ * Characters beyond ASCII whose low byte is a character the fast path looks
+ * for (a digit, a name character, '-', '>', ':', '=', ' ', '\n'): read as
+ * one byte each, they would pass for it.
+ */
+const ALIASES = ['\u0131', '\u0173', '\u0161', '\u012d', '\u013e', '\u013a', '\u013d', '\u0120', '\u010a', '\u0100', '\u0141', '\u017e', '\u0130'];
 
 function firstLineDiff(a: string, b: string): string {
   let i = 0;
@@ -69,7 +83,7 @@ const timeArb = mostly(
   ),
   fc.constantFrom('+2MSL ', '+ ', '. ', '3S ', '3ms', '99999999999999999999.5 ', '1x ', '1.2.3 ', '7m ', '1MS ', '2msl '),
 );
-const nameArb = mostly(fc.constantFrom('client', 'server', 'a', 'B', 'Client', '_x1'), fc.constantFrom('deliver', 'as', 'seq', '9a', '', 'é'));
+const nameArb = mostly(fc.constantFrom('client', 'server', 'a', 'B', 'Client', '_x1'), fc.constantFrom('deliver', 'as', 'seq', '9a', '', 'é', 'cl\u0131ent', 'server\u0131', '\u0161'));
 const arrowArb = mostly(fc.constantFrom('->', '-x', '-X', '~>'), fc.constantFrom('-', '>', '~', '=>', '', '->>'));
 const spaceArb = fc.constantFrom('', ' ', ' ', '  ', '\t', ' \t ');
 const flagWordArb = mostly(fc.constantFrom('SYN', 'ACK', 'FIN', 'RST', 'PSH', 'URG', 'ECE', 'CWR', 'ack', 'Syn'), fc.constantFrom('SYNACK', 'XYZ', 'AC', '', 'ACKS'));
@@ -113,9 +127,36 @@ test('the fast path reads near-miss event lines as the general path does', () =>
 });
 
 test('the fast path reads arbitrary text as the general path does', () => {
-  const unit = fc.oneof(fc.constantFrom(' ', '\t', '\n', '\r', '-', '>', '~', ':', ',', '=', '#', '"', '.', '+', 'x', 'a', '0', '9', 's', 'é'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }));
+  const unit = fc.oneof(
+    fc.constantFrom(' ', '\t', '\n', '\r', '-', '>', '~', ':', ',', '=', '#', '"', '.', '+', 'x', 'a', '0', '9', 's', 'é', '→', '😀', ...ALIASES),
+    fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
+  );
   fc.assert(
     fc.property(fc.string({ unit, maxLength: 300 }), (text) => assertSameParse(text)),
     params(1000),
   );
+});
+
+test('the fast path reads characters beyond ASCII that share a low byte with ASCII as the general path does', () => {
+  for (const a of ALIASES) {
+    for (const line of [`client ->${a}server: SYN seq=1`, `0.5 client -> server: ACK seq=1${a} win=2`, `client -> server: ACK seq=1 wi${a}=2`, `deliver f${a}`, `1${a}5 client -> server: SYN`, `client -${a} server: SYN`, `client -> server${a} SYN`]) {
+      assertSameParse(line, JSON.stringify(line));
+      assertSameParse(`${line}\nclient -> server: SYN seq=1\n`, JSON.stringify(line));
+    }
+  }
+});
+
+test('the fast path reads documents longer than its window of character codes as the general path does', () => {
+  // Lines that straddle the 64 KB windows at every offset, characters beyond ASCII near the edges, a line longer than a window.
+  fc.assert(
+    fc.property(fc.array(fc.oneof(segLineArb, deliverLineArb, fc.constantFrom('é', '→ x', ALIASES[0])), { minLength: 1, maxLength: 12 }), fc.nat({ max: 90 }), (lines, pad) => {
+      const block = lines.join('\n');
+      let text = `# ${'x'.repeat(pad)}\n`;
+      while (text.length < 70_000) text += `${block}\n`;
+      assertSameParse(text);
+    }),
+    params(60),
+  );
+  const longLine = `note over client: ${'y'.repeat(70_000)}`;
+  assertSameParse(`client -> server: SYN seq=1\n${longLine}\nclient -> server: ACK seq=2 ack=3 win=4\n${longLine}é\nserver -> client: ACK seq=3 ack=2 win=1`);
 });

@@ -19,7 +19,7 @@ import {
   type Statement,
   type Tok,
 } from '../syntax/ast';
-import { intField, lineOffset, newSegRecords, numField, parse, parseDuration, setName, setTok, timeSpec, utf8Length, type StatementSink } from '../syntax/parser';
+import { intField, lineOffset, newSegRecords, numField, parse, parseDuration, setName, setTok, timeSpec, utf8Length, type ParseTuning, type StatementSink } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
 import { CLOSED, LISTEN, STATE_DOCS, TIME_WAIT, stateName } from '../tcp/states';
@@ -56,10 +56,12 @@ export function check(text: string, options: CheckOptions = {}): CheckResult {
  * of an imported trace: ASCII but for a line or two of its header. Reading
  * the ASCII bulk as its own Latin-1 string gives the parser a flat one-byte
  * string; joining it to the UTF-8 head would give a concatenation, on which
- * every character read costs about a third more.
+ * every character read costs about a third more. `latin1[i]`, when given, is
+ * the bytes part i was read from as Latin-1: the parser's fast paths read
+ * them rather than copying the part's characters out of the string.
  */
-export function checkParts(parts: readonly string[], options: CheckOptions = {}): CheckResult {
-  return checkStreaming(parts, { ...options, keepSyntax: false });
+export function checkParts(parts: readonly string[], options: CheckOptions = {}, latin1?: readonly (Uint8Array | undefined)[]): CheckResult {
+  return checkStreaming(parts, { ...options, keepSyntax: false }, latin1);
 }
 
 /** The checker keeps no reference to a statement's records after stepping it. */
@@ -221,14 +223,18 @@ export class StreamingCheck {
   }
 }
 
-/** Parses a text given in parts (see checkParts) as `parse(parts.join(''), sink, out, undefined, REUSE)` does. */
-function parseParts(parts: readonly string[], sink: StatementSink, out: ParsedTrace): ParsedTrace {
-  if (parts.length === 1) return parse(parts[0], sink, out, undefined, REUSE);
+/**
+ * Parses a text given in parts (see checkParts) as `parse(parts.join(''), sink, out, undefined, REUSE)` does;
+ * `latin1[i]`, if given, holds the bytes part i was decoded from as Latin-1.
+ */
+function parseParts(parts: readonly string[], sink: StatementSink, out: ParsedTrace, latin1?: readonly (Uint8Array | undefined)[]): ParsedTrace {
+  const tuning = (i: number): ParseTuning => (latin1?.[i] === undefined ? REUSE : { reuse: true, latin1: latin1[i] });
+  if (parts.length === 1) return parse(parts[0], sink, out, undefined, tuning(0));
   let index = 0;
   const counted: StatementSink = (st) => sink(st, index++);
   let line = 0;
   for (let i = 0; i < parts.length; i++) {
-    parse(parts[i], counted, out, i === 0 ? undefined : { line, offset: 0 }, REUSE);
+    parse(parts[i], counted, out, i === 0 ? undefined : { line, offset: 0 }, tuning(i));
     // A part ends with a line end: the parser counted the empty line after it, where the next part starts.
     line = out.lineCount - 1;
   }
@@ -246,7 +252,7 @@ const SYMBOL_SEEN = { symbolSeen: true };
  * pass; at the first symbol the check starts over, with every symbol of the
  * text gathered first by a parse that keeps nothing.
  */
-function checkStreaming(parts: readonly string[], options: CheckOptions): CheckResult {
+function checkStreaming(parts: readonly string[], options: CheckOptions, latin1?: readonly (Uint8Array | undefined)[]): CheckResult {
   // About one statement per 40 characters: saves most of the timeline's regrowth.
   let length = 0;
   for (const p of parts) length += p.length;
@@ -262,6 +268,7 @@ function checkStreaming(parts: readonly string[], options: CheckOptions): CheckR
         c.step(s, i);
       },
       parsed,
+      latin1,
     );
   } catch (e) {
     if (e !== SYMBOL_SEEN) throw e;
@@ -271,10 +278,10 @@ function checkStreaming(parts: readonly string[], options: CheckOptions): CheckR
     return c.result();
   }
   // Symbolic (a symbol on a line the parser dropped counts too): every symbol first, then the check.
-  const all = parseParts(parts, () => undefined, { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 }).symbols;
+  const all = parseParts(parts, () => undefined, { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 }, latin1).symbols;
   const again: ParsedTrace = { statements: [], diagnostics: [], symbols: all, lineCount: 0 };
   const c2 = new Checker(again, options, true, capacity);
-  parseParts(parts, (s, i) => c2.step(s, i), again);
+  parseParts(parts, (s, i) => c2.step(s, i), again, latin1);
   c2.finish();
   return c2.result();
 }

@@ -296,6 +296,27 @@ function optionsOf(seg: SegmentStmt): SegmentOptions {
   return (seg.options ??= {});
 }
 
+const NO_CODES = new Uint8Array(0);
+/** Characters of the text read into codes at a time (see Parser.cover). */
+const CODES_WINDOW = 1 << 16;
+const encoder = new TextEncoder();
+const NON_ASCII = /[^\x00-\x7f]+/g;
+
+/** out[0, b - a) := the char codes of text[a, b) where ASCII, 0x80 where not. */
+function asciiCodes(text: string, a: number, b: number, out: Uint8Array): void {
+  const t = a === 0 && b === text.length ? text : text.slice(a, b);
+  // All ASCII (the common case) exactly when UTF-8 takes one byte per character.
+  if (encoder.encodeInto(t, out.subarray(0, b - a)).read === b - a) return;
+  let at = 0;
+  NON_ASCII.lastIndex = 0;
+  for (let m = NON_ASCII.exec(t); m !== null; m = NON_ASCII.exec(t)) {
+    if (m.index > at) encoder.encodeInto(t.slice(at, m.index), out.subarray(at, m.index));
+    at = m.index + m[0].length;
+    out.fill(0x80, m.index, at);
+  }
+  if (at < t.length) encoder.encodeInto(t.slice(at), out.subarray(at, t.length));
+}
+
 /** Position of the next `ch` at or after `from`, or the text's length when there is none. */
 function indexOrEnd(text: string, ch: string, from: number): number {
   const i = text.indexOf(ch, from);
@@ -314,6 +335,12 @@ export interface ParseTuning {
    * keep no reference to a statement's records once it returns.
    */
   reuse?: boolean;
+  /**
+   * The bytes the text was decoded from as Latin-1 (one character per
+   * byte), if it was: the fast paths read them instead of making their own
+   * copy of its characters.
+   */
+  latin1?: Uint8Array;
 }
 
 /**
@@ -330,7 +357,7 @@ export function parse(
   tuning: ParseTuning = {},
 ): ParsedTrace {
   const out: ParsedTrace = result ?? { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
-  const p = new Parser(text, out, sink, tuning.fastLines !== false, sink !== undefined && tuning.reuse === true);
+  const p = new Parser(text, out, sink, tuning.fastLines !== false, sink !== undefined && tuning.reuse === true, tuning.latin1);
   p.run(from?.line ?? 0, from?.offset ?? -1, from?.untilLine ?? Infinity);
   out.lineCount = p.lineCount;
   return out;
@@ -363,6 +390,19 @@ class Parser {
   /** Whether event lines go through fastEvent() first (off only to test it against the general path). */
   private readonly fast: boolean;
   private nextQuote = -1;
+  /**
+   * The current line's characters as the fast paths read them, from a typed
+   * array (cheaper than charCodeAt on a string, in time and in optimised
+   * code): codes[i - codesBase] is the char code of text[i] when it is ASCII,
+   * and 0x80 or more when it is not. It covers the current line and the
+   * character after it (0 past the end); see cover().
+   */
+  private codes: Uint8Array = NO_CODES;
+  private codesBase = 0;
+  /** The last line end it covers. */
+  private codesLimit = -1;
+  /** A window of codes made from the text, reused line after line. */
+  private window: Uint8Array | undefined;
 
   /** The current line: text[ls, le) with the comment already cut off. */
   private ls = 0;
@@ -376,8 +416,11 @@ class Parser {
     private readonly sink: StatementSink | undefined,
     fast: boolean,
     private readonly reuse: boolean,
+    /** The bytes `text` was decoded from as Latin-1, if it was: already its codes. */
+    private latin1?: Uint8Array,
   ) {
     this.fast = fast;
+    if (latin1 !== undefined && latin1.length !== text.length) this.latin1 = undefined;
     this.statements = out.statements;
     this.diagnostics = out.diagnostics;
     this.symbols = out.symbols;
@@ -485,9 +528,11 @@ class Parser {
     const n = this.names[slot];
     if (n !== undefined && n.length === e - s) {
       // By hand: startsWith at a position costs a builtin call, and names are short.
-      const text = this.text;
+      // A name is ASCII: its characters are the same in `codes`.
+      const codes = this.codes;
+      const at = s - this.codesBase;
       let i = 0;
-      while (i < n.length && n.charCodeAt(i) === text.charCodeAt(s + i)) i++;
+      while (i < n.length && n.charCodeAt(i) === codes[at + i]) i++;
       if (i === n.length) return n;
     }
     const m = this.text.slice(s, e);
@@ -648,6 +693,7 @@ class Parser {
         }
       }
     }
+    if (start < this.codesBase || end > this.codesLimit) this.cover(start, end);
     this.ls = start;
     this.le = end;
     this.pos = start;
@@ -674,11 +720,13 @@ class Parser {
    * statement `statement()` gives (test/unit/parser-fast.test.ts holds the two equal).
    */
   private fastEvent(): EventStmt | undefined {
-    const text = this.text;
-    const le = this.le;
-    const ls = this.ls;
-    let p = this.pos;
-    let c = text.charCodeAt(p);
+    // Positions in `codes` (see cover()): `base` less than in the text. Columns are differences, the same in both.
+    const codes = this.codes;
+    const base = this.codesBase;
+    const le = this.le - base;
+    const ls = this.ls - base;
+    let p = this.pos - base;
+    let c = codes[p];
     // The time, if any: kept in locals until the line is accepted.
     let timeStart = -1;
     let timeEnd = 0;
@@ -694,16 +742,16 @@ class Parser {
       // As in time(): the same arithmetic, so the same seconds.
       let v = 0;
       let digits = 0;
-      while (p < le && isDigit((c = text.charCodeAt(p)))) {
+      while (p < le && isDigit((c = codes[p]))) {
         v = v * 10 + (c - 48);
         p++;
         digits++;
       }
-      if (p < le && text.charCodeAt(p) === 46) {
+      if (p < le && codes[p] === 46) {
         p++;
         let k = 0;
         let frac = 0;
-        while (p < le && isDigit((c = text.charCodeAt(p)))) {
+        while (p < le && isDigit((c = codes[p]))) {
           // time()'s scale after k divisions by 10, from a table (the same doubles, without a division per digit).
           frac += (c - 48) * (k < FRACTION_SCALES.length ? FRACTION_SCALES[k] : fractionScale(k));
           p++;
@@ -714,98 +762,98 @@ class Parser {
       }
       if (digits === 0) return undefined;
       let seconds = v;
-      c = text.charCodeAt(p);
+      c = codes[p];
       if (c === 115 /* s */) p++;
-      else if ((c === 109 /* m */ || c === 117) /* u */ && text.charCodeAt(p + 1) === 115) {
+      else if ((c === 109 /* m */ || c === 117) /* u */ && codes[p + 1] === 115) {
         seconds = c === 109 ? v / 1e3 : v / 1e6;
         p += 2;
       }
-      if (p >= le || !isSpace(text.charCodeAt(p))) return undefined;
+      if (p >= le || !isSpace(codes[p])) return undefined;
       timeStart = ts;
       timeEnd = p;
       timeRelative = relative;
       timeSeconds = seconds;
-      while (p < le && isSpace(text.charCodeAt(p))) p++;
+      while (p < le && isSpace(codes[p])) p++;
       if (p >= le) return undefined;
-      c = text.charCodeAt(p);
+      c = codes[p];
     }
     // The first word: an endpoint (a segment follows) or `deliver`.
     if (!isNameStart(c)) return undefined;
     const ws = p;
     let h = 0;
-    while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+    while (p < le && isNameChar((c = codes[p]))) {
       h = (Math.imul(h, 31) + c) | 0;
       p++;
     }
     const we = p;
-    while (p < le && isSpace(text.charCodeAt(p))) p++;
-    c = p < le ? text.charCodeAt(p) : -1;
+    while (p < le && isSpace(codes[p])) p++;
+    c = p < le ? codes[p] : -1;
     if (c !== 45 && c !== 126) {
-      if (c === 58 || we - ws !== 7 || this.packed(ws, we) !== K_DELIVER) return undefined;
+      if (c === 58 || we - ws !== 7 || this.packed(ws + base, we + base) !== K_DELIVER) return undefined;
       // deliver LABEL
       if (!isNameStart(c)) return undefined;
       const lsStart = p;
       let lh = 0;
-      while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+      while (p < le && isNameChar((c = codes[p]))) {
         lh = (Math.imul(lh, 31) + c) | 0;
         p++;
       }
       const lEnd = p;
-      while (p < le && isSpace(text.charCodeAt(p))) p++;
+      while (p < le && isSpace(codes[p])) p++;
       if (p < le) return undefined;
-      const name = this.intern(lsStart, lEnd, lh);
+      const name = this.intern(lsStart + base, lEnd + base, lh);
       const r = this.reuse ? this.records() : undefined;
       const d: DeliverStmt = r ? r.deliver : { kind: 'deliver', line: 0, time: undefined, keyword: { start: 0, end: 0 }, label: { name, start: 0, end: 0 } };
       d.line = this.line;
       d.time = timeStart < 0 ? undefined : timeSpec(r ? r.time : undefined, timeRelative, timeSeconds, timeStart - ls, timeEnd - ls);
       setTok(d.keyword, ws - ls, we - ls);
       setName(d.label, name, lsStart - ls, lEnd - ls);
-      this.pos = p;
+      this.pos = p + base;
       return d;
     }
     // The arrow.
     const as = p;
-    const c1 = text.charCodeAt(p + 1);
+    const c1 = codes[p + 1];
     let arrow: Arrow;
     if (c === 45 && c1 === 62) arrow = '->';
     else if (c === 45 && (c1 === 120 || c1 === 88)) arrow = '-x';
     else if (c === 126 && c1 === 62) arrow = '~>';
     else return undefined;
     p += 2;
-    while (p < le && isSpace(text.charCodeAt(p))) p++;
+    while (p < le && isSpace(codes[p])) p++;
     // The receiver, then ':'.
-    if (p >= le || !isNameStart(text.charCodeAt(p))) return undefined;
+    if (p >= le || !isNameStart(codes[p])) return undefined;
     const ts = p;
     let th = 0;
-    while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+    while (p < le && isNameChar((c = codes[p]))) {
       th = (Math.imul(th, 31) + c) | 0;
       p++;
     }
     const te = p;
-    while (p < le && isSpace(text.charCodeAt(p))) p++;
-    if (p >= le || text.charCodeAt(p) !== 58) return undefined;
+    while (p < le && isSpace(codes[p])) p++;
+    if (p >= le || codes[p] !== 58) return undefined;
     p++;
-    while (p < le && isSpace(text.charCodeAt(p))) p++;
+    while (p < le && isSpace(codes[p])) p++;
     // Flags, as words (`SYN,ACK`, `SYN, ACK`, `SYN+ACK`); tcpdump letters are left to flags().
     const fs = p;
     let flags = 0;
     while (true) {
       const fw = p;
       let k = 0;
-      while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+      while (p < le && isNameChar((c = codes[p]))) {
         k = (k << 7) | (c | 0x20);
         p++;
       }
       if (p - fw !== 3) return undefined;
-      const f = k === K_ACK ? ACK : k === K_SYN ? SYN : k === K_FIN ? FIN : k === K_PSH ? PSH : k === K_RST ? RST : this.flagWord(fw, p);
+      const f = k === K_ACK ? ACK : k === K_SYN ? SYN : k === K_FIN ? FIN : k === K_PSH ? PSH : k === K_RST ? RST : this.flagWord(fw + base, p + base);
       if (f === undefined || flags & f) return undefined;
       flags |= f;
       let q = p;
-      while (q < le && isSpace(text.charCodeAt(q))) q++;
-      c = text.charCodeAt(q);
+      while (q < le && isSpace(codes[q])) q++;
+      c = codes[q];
       if (q < le && (c === 44 || c === 43)) {
         p = q + 1;
-        while (p < le && isSpace(text.charCodeAt(p))) p++;
+        while (p < le && isSpace(codes[p])) p++;
         continue;
       }
       break;
@@ -824,46 +872,46 @@ class Parser {
     let labelE = 0;
     let labelH = 0;
     while (true) {
-      while (p < le && isSpace(text.charCodeAt(p))) p++;
+      while (p < le && isSpace(codes[p])) p++;
       if (p >= le) break;
       const ks = p;
       // The key packed as packed() packs it; up to four characters it is a small integer.
       let k = 0;
-      while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+      while (p < le && isNameChar((c = codes[p]))) {
         k = ((k << 7) | (c | 0x20)) & 0x7fffffff;
         p++;
       }
       const klen = p - ks;
       if (klen < 2 || klen > 6) return undefined;
-      const key = klen <= 4 ? k : this.packed(ks, p);
+      const key = klen <= 4 ? k : this.packed(ks + base, p + base);
       if (key === K_AS) {
         // `as LABEL`, the end of the line.
-        if (arrow !== '~>' || p >= le || !isSpace(text.charCodeAt(p))) return undefined;
-        while (p < le && isSpace(text.charCodeAt(p))) p++;
-        if (p >= le || !isNameStart(text.charCodeAt(p))) return undefined;
+        if (arrow !== '~>' || p >= le || !isSpace(codes[p])) return undefined;
+        while (p < le && isSpace(codes[p])) p++;
+        if (p >= le || !isNameStart(codes[p])) return undefined;
         labelS = p;
-        while (p < le && isNameChar((c = text.charCodeAt(p)))) {
+        while (p < le && isNameChar((c = codes[p]))) {
           labelH = (Math.imul(labelH, 31) + c) | 0;
           p++;
         }
         labelE = p;
-        while (p < le && isSpace(text.charCodeAt(p))) p++;
+        while (p < le && isSpace(codes[p])) p++;
         if (p < le) return undefined;
         break;
       }
       if (key === K_SACKOK) {
-        if (p < le && !isSpace(text.charCodeAt(p))) return undefined;
+        if (p < le && !isSpace(codes[p])) return undefined;
         options ??= {};
         if (options.sackok) return undefined;
         options.sackok = { start: ks - ls, end: p - ls };
         continue;
       }
-      if (p >= le || text.charCodeAt(p) !== 61) return undefined;
+      if (p >= le || codes[p] !== 61) return undefined;
       p++;
       const vs = p;
       // An unsigned decimal number.
       let v = 0;
-      while (p < le && isDigit((c = text.charCodeAt(p)))) {
+      while (p < le && isDigit((c = codes[p]))) {
         v = v * 10 + (c - 48);
         p++;
       }
@@ -871,17 +919,17 @@ class Parser {
       if (key === K_TS) {
         // ts=VAL or ts=VAL:ECR
         let ecr: number | undefined;
-        if (p < le && text.charCodeAt(p) === 58) {
+        if (p < le && codes[p] === 58) {
           const es = ++p;
           let e = 0;
-          while (p < le && isDigit((c = text.charCodeAt(p)))) {
+          while (p < le && isDigit((c = codes[p]))) {
             e = e * 10 + (c - 48);
             p++;
           }
           if (p === es) return undefined;
           ecr = e;
         }
-        if ((p < le && !isSpace(text.charCodeAt(p))) || v > MAX_U32 || (ecr ?? 0) > MAX_U32) return undefined;
+        if ((p < le && !isSpace(codes[p])) || v > MAX_U32 || (ecr ?? 0) > MAX_U32) return undefined;
         options ??= {};
         if (options.ts) return undefined;
         options.ts = { val: v, ecr, start: ks - ls, end: p - ls };
@@ -892,31 +940,31 @@ class Parser {
         const blocks: SackBlock[] = [];
         let left = v;
         while (true) {
-          if (p >= le || text.charCodeAt(p) !== 45) return undefined;
+          if (p >= le || codes[p] !== 45) return undefined;
           const rs = ++p;
           let right = 0;
-          while (p < le && isDigit((c = text.charCodeAt(p)))) {
+          while (p < le && isDigit((c = codes[p]))) {
             right = right * 10 + (c - 48);
             p++;
           }
           if (p === rs || left > MAX_U32 || right > MAX_U32) return undefined;
           blocks.push({ left, right });
-          if (p >= le || text.charCodeAt(p) !== 44) break;
+          if (p >= le || codes[p] !== 44) break;
           const ls2 = ++p;
           left = 0;
-          while (p < le && isDigit((c = text.charCodeAt(p)))) {
+          while (p < le && isDigit((c = codes[p]))) {
             left = left * 10 + (c - 48);
             p++;
           }
           if (p === ls2) return undefined;
         }
-        if (p < le && !isSpace(text.charCodeAt(p))) return undefined;
+        if (p < le && !isSpace(codes[p])) return undefined;
         options ??= {};
         if (options.sack) return undefined;
         options.sack = { blocks, start: ks - ls, end: p - ls };
         continue;
       }
-      if (p < le && !isSpace(text.charCodeAt(p))) return undefined;
+      if (p < le && !isSpace(codes[p])) return undefined;
       switch (key) {
         case K_SEQ:
           if (seqK >= 0 || v > MAX_U32) return undefined;
@@ -964,10 +1012,10 @@ class Parser {
     }
     if (arrow === '~>' && labelS < 0) return undefined;
     let e = le;
-    while (e > ls && isSpace(text.charCodeAt(e - 1))) e--;
+    while (e > ls && isSpace(codes[e - 1])) e--;
     // Accepted. `key=` is 4 characters for these five fields: the value starts there.
-    const from = this.intern(ws, we, h);
-    const to = this.intern(ts, te, th);
+    const from = this.intern(ws + base, we + base, h);
+    const to = this.intern(ts + base, te + base, th);
     const r = this.reuse ? this.records() : undefined;
     const seg: SegmentStmt = r ? r.seg : blankSegment();
     seg.line = this.line;
@@ -986,17 +1034,37 @@ class Parser {
     seg.options = options;
     if (labelS < 0) seg.label = undefined;
     else {
-      const name = this.intern(labelS, labelE, labelH);
+      const name = this.intern(labelS + base, labelE + base, labelH);
       if (r) setName((seg.label = r.label), name, labelS - ls, labelE - ls);
       else seg.label = { name, start: labelS - ls, end: labelE - ls };
     }
     seg.end = e - ls;
-    this.pos = p;
+    this.pos = p + base;
     return seg;
   }
 
   /** The records a streaming check's segments are read into, one set for the whole document. */
   private recs: SegRecords | undefined;
+
+  /** Makes `codes` cover text[start, end] (see its comment). */
+  private cover(start: number, end: number): void {
+    const given = this.latin1;
+    if (given !== undefined && end < given.length) {
+      this.codes = given;
+      this.codesBase = 0;
+      this.codesLimit = given.length - 1;
+      return;
+    }
+    // A window from `start` to at least the character after `end`: of the text, and a 0 past its end.
+    const n = this.text.length;
+    const hi = Math.min(n, Math.max(end + 1, start + CODES_WINDOW));
+    if (this.window === undefined || this.window.length < hi - start + 1) this.window = new Uint8Array(hi - start + 1);
+    asciiCodes(this.text, start, hi, this.window);
+    this.window[hi - start] = 0;
+    this.codes = this.window;
+    this.codesBase = start;
+    this.codesLimit = hi === n ? n : hi - 1;
+  }
 
   private records(): SegRecords {
     return (this.recs ??= newSegRecords());
@@ -1486,9 +1554,10 @@ class Parser {
 
   /** The name characters text[s, e) lowercased (| 0x20) and packed 7 bits each: a word compares as one number. */
   private packed(s: number, e: number): number {
-    const text = this.text;
+    const codes = this.codes;
+    const base = this.codesBase;
     let k = 0;
-    for (let i = s; i < e; i++) k = k * 128 + (text.charCodeAt(i) | 0x20);
+    for (let i = s; i < e; i++) k = k * 128 + (codes[i - base] | 0x20);
     return k;
   }
 
