@@ -304,7 +304,7 @@ const NON_ASCII = /[^\x00-\x7f]+/g;
 
 /** out[0, b - a) := the char codes of text[a, b) where ASCII, 0x80 where not. */
 function asciiCodes(text: string, a: number, b: number, out: Uint8Array): void {
-  const t = a === 0 && b === text.length ? text : text.slice(a, b);
+  const t = text.slice(a, b);
   // All ASCII (the common case) exactly when UTF-8 takes one byte per character.
   if (encoder.encodeInto(t, out.subarray(0, b - a)).read === b - a) return;
   let at = 0;
@@ -357,7 +357,7 @@ export function parse(
   tuning: ParseTuning = {},
 ): ParsedTrace {
   const out: ParsedTrace = result ?? { statements: [], diagnostics: [], symbols: new Set(), lineCount: 0 };
-  const p = new Parser(text, out, sink, tuning.fastLines !== false, sink !== undefined && tuning.reuse === true, tuning.latin1);
+  const p = new Parser(text, out, sink, tuning.fastLines !== false, sink !== undefined && tuning.reuse === true, tuning.latin1?.length === text.length ? tuning.latin1 : undefined);
   p.run(from?.line ?? 0, from?.offset ?? -1, from?.untilLine ?? Infinity);
   out.lineCount = p.lineCount;
   return out;
@@ -416,11 +416,10 @@ class Parser {
     private readonly sink: StatementSink | undefined,
     fast: boolean,
     private readonly reuse: boolean,
-    /** The bytes `text` was decoded from as Latin-1, if it was: already its codes. */
-    private latin1?: Uint8Array,
+    /** The bytes `text` was decoded from as Latin-1, if it was (as long as the text): already its codes. */
+    private readonly latin1?: Uint8Array,
   ) {
     this.fast = fast;
-    if (latin1 !== undefined && latin1.length !== text.length) this.latin1 = undefined;
     this.statements = out.statements;
     this.diagnostics = out.diagnostics;
     this.symbols = out.symbols;
