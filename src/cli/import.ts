@@ -88,12 +88,15 @@ export function describeConnection(c: ConnectionSummary): string {
 export interface ImportRunOptions {
   /**
    * 'auto' (default): on worker threads when all connections of a capture
-   * of WORKER_MIN_BYTES or more are imported, else in the main thread (on
-   * smaller captures a worker costs more than it saves); 'always' and
-   * 'never' force the choice. TCPTRACE_IMPORT_WORKER in the environment
-   * does the same.
+   * of about WORKER_MIN_PACKETS packets or more are imported (see
+   * wantsWorker), else in the main thread (on smaller captures a worker
+   * costs more than it saves); 'always' and 'never' force the choice.
+   * TCPTRACE_IMPORT_WORKER in the environment does the same.
    */
   worker?: 'auto' | 'always' | 'never';
+  /** For 'auto' (tests): the packets from which a worker is started, and the bytes read before deciding (defaults: WORKER_MIN_PACKETS, WORKER_DECIDE_BYTES). */
+  workerMinPackets?: number;
+  workerDecideBytes?: number;
   /** The worker's script and batching (defaults: check-worker.js next to the CLI's bundle; see check-pool.ts). */
   workerOptions?: WorkerCheckerOptions;
   /** With io.progress: how long an import runs before its progress shows (default 500 ms: a short one never shows it). */
@@ -104,13 +107,30 @@ export interface ImportRunOptions {
 }
 
 /**
- * Captures at least this large are checked on worker threads. A worker's
- * fixed cost is some 0.3 s of CPU (a second V8 isolate starts and compiles
- * the checker again); measured on a shared 2-core machine (best of 5 runs),
- * a 38 MB capture took as long either way, a 77 MB one 5% less wall time
- * with the worker, the bench's 935 MB one about 40% less.
+ * Captures of about this many packets or more are checked on worker
+ * threads. A worker's cost is fixed: a second V8 isolate starts and compiles
+ * the checker again, and on two cores that compiling takes time from both
+ * threads. Its gain grows with the packets. Medians of alternating runs on a
+ * 2-core machine, the bench's captures (whole frames, about 1 KB a packet),
+ * main thread alone against with the worker: 250,000 packets 1045 and
+ * 1188 ms, 500,000 packets 1328 and 1199 ms, 1,000,000 packets 3050 and
+ * 2595 ms, 2,000,000 packets 4750 and 3406 ms. Counted in packets, not
+ * bytes: checking costs per segment, and a capture of headers only holds
+ * ten times as many in as many bytes.
  */
-export const WORKER_MIN_BYTES = 64 << 20;
+export const WORKER_MIN_PACKETS = 350_000;
+
+/** The capture's packets are estimated once this many bytes are read (see wantsWorker). */
+export const WORKER_DECIDE_BYTES = 4 << 20;
+
+/**
+ * Whether an import is worth a worker, from the packets in the first
+ * `position` bytes of a capture of `size` bytes: their rate, scaled to the
+ * whole file, estimates its packets.
+ */
+export function wantsWorker(packets: number, position: number, size: number, minPackets = WORKER_MIN_PACKETS): boolean {
+  return position > 0 && size > 0 && (packets * size) / position >= minPackets;
+}
 
 /**
  * At most this many ended connections wait for an older one, still open, to
@@ -250,7 +270,11 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
       err: (s) => (p.clear(), inner.err(s)),
     };
   }
-  const checker = chooseChecker(a, size, opts);
+  const mode = workerMode(opts);
+  let checker: TraceChecker = (mode === 'always' && startWorkerChecker(opts.workerOptions)) || new InThreadChecker();
+  // 'auto' decides once the first bytes are read (the in-thread checker, which holds nothing back, is then
+  // replaced). Not for one connection (--connection N): one trace, nothing to share.
+  let decideAt = mode === 'auto' && a.connection === 'all' && size > 0 ? (opts.workerDecideBytes ?? WORKER_DECIDE_BYTES) : Infinity;
   let writeFailed = false;
   let written = 0;
   let anyError = false;
@@ -297,7 +321,15 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   };
   try {
     try {
-      report = importCapture((buf, position) => (progress?.tick(position, written), readSync(fd, buf, 0, buf.length, position)), {
+      const read = (buf: Uint8Array, position: number, packets: number): number => {
+        if (position >= decideAt) {
+          decideAt = Infinity;
+          if (wantsWorker(packets, position, size, opts.workerMinPackets)) checker = startWorkerChecker(opts.workerOptions) ?? checker;
+        }
+        progress?.tick(position, written);
+        return readSync(fd, buf, 0, buf.length, position);
+      };
+      report = importCapture(read, {
         captureName: basename(a.capture),
         want: (id) => a.connection === 'all' || a.connection === id,
         // Checked as each trace is written (its event lines are not read again) when no worker is idle; else from its bytes.
@@ -368,10 +400,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   return report.error || anyError ? 1 : 0;
 }
 
-/** `size`: the capture's, or NaN when it is not known (then no worker). */
-function chooseChecker(a: ImportArgs, size: number, opts: ImportRunOptions): TraceChecker {
+function workerMode(opts: ImportRunOptions): 'auto' | 'always' | 'never' {
   const env = process.env.TCPTRACE_IMPORT_WORKER;
-  const mode = opts.worker ?? (env === 'always' || env === 'never' ? env : 'auto');
-  const use = mode === 'always' || (mode === 'auto' && a.connection === 'all' && size >= WORKER_MIN_BYTES);
-  return (use && startWorkerChecker(opts.workerOptions)) || new InThreadChecker();
+  return opts.worker ?? (env === 'always' || env === 'never' ? env : 'auto');
 }

@@ -7,11 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
-import { runImport, type ImportRunOptions } from '../../src/cli/import';
+import { WORKER_DECIDE_BYTES, WORKER_MIN_PACKETS, runImport, wantsWorker, type ImportRunOptions } from '../../src/cli/import';
 import { WorkerChecker, checkBytes, countDiagnostics, defaultWorkerScript, utf8Parts, type Counts } from '../../src/cli/check-pool';
 import { writeCapture } from '../../bench/capture';
 
@@ -180,6 +180,46 @@ test('a generated capture of many connections: worker and main thread agree, wha
     }
     // --connection N keeps to the main thread under 'auto' and gives the same line either way.
     assert.deepEqual(await importTo(file, { worker: 'always', workerOptions: EVERY_TRACE }, ['--connection', '3']), await importTo(file, { worker: 'never' }, ['--connection', '3']));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('auto: the packets in the first bytes, scaled to the file, decide whether a worker starts', () => {
+  // 100 packets in the first MB of a 4 MB file: about 400 in all.
+  assert.equal(wantsWorker(100, 1 << 20, 4 << 20, 400), true);
+  assert.equal(wantsWorker(100, 1 << 20, 4 << 20, 401), false);
+  assert.equal(wantsWorker(0, 0, 4 << 20, 1), false);
+  assert.equal(wantsWorker(100, 1 << 20, NaN, 1), false);
+  // The defaults: the bench's 250,000-packet capture (237 MB) stays in one thread, its 500,000-packet one (475 MB) does not.
+  const perPacket = 237e6 / 250_000;
+  assert.equal(wantsWorker(Math.floor(WORKER_DECIDE_BYTES / perPacket), WORKER_DECIDE_BYTES, 237e6), false);
+  assert.equal(wantsWorker(Math.floor(WORKER_DECIDE_BYTES / perPacket), WORKER_DECIDE_BYTES, 475e6), true);
+  assert.ok(WORKER_MIN_PACKETS > 250_000 && WORKER_MIN_PACKETS < 500_000);
+});
+
+test('auto: a worker starts once the first bytes show a large enough capture, mid-file too; the output is the same', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tcptrace-auto-'));
+  try {
+    const file = join(dir, 'gen.pcap');
+    writeCapture(file, 15_000, 11);
+    const size = statSync(file).size;
+    const here = await importTo(file, { worker: 'never' });
+    // A worker that exits at once shows whether one was started (its failure is reported; the traces are checked here).
+    const failing = { script: script('process.exit(9);'), batchBytes: 1 };
+    const started = /a checking thread failed/;
+    for (const decideBytes of [1 << 20, Math.floor(size / 2)]) {
+      const auto = { worker: 'auto', workerDecideBytes: decideBytes } as const;
+      assert.deepEqual(await importTo(file, { ...auto, workerMinPackets: 1000, workerOptions: EVERY_TRACE }), here);
+      assert.match((await importTo(file, { ...auto, workerMinPackets: 1000, workerOptions: failing })).err, started);
+      // Fewer packets than that: no worker.
+      const small = await importTo(file, { ...auto, workerMinPackets: 100_000, workerOptions: failing });
+      assert.deepEqual(small, here);
+    }
+    // A capture that ends before the bytes the decision waits for, and one connection (--connection N): no worker.
+    assert.deepEqual(await importTo(file, { worker: 'auto', workerDecideBytes: size + 1, workerMinPackets: 1, workerOptions: failing }), here);
+    const one = await importTo(file, { worker: 'auto', workerDecideBytes: 1 << 20, workerMinPackets: 1, workerOptions: failing }, ['--connection', '3']);
+    assert.deepEqual(one, await importTo(file, { worker: 'never' }, ['--connection', '3']));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -101,6 +101,11 @@ export class CaptureImporter {
     this.tracker = new ConnectionTracker({ linger: opts.linger, onConnection: (c) => this.connection(c), segments: opts.want });
   }
 
+  /** Packets read so far. */
+  get packets(): number {
+    return this.reader.packets;
+  }
+
   /** True once damage has stopped the import (further bytes are ignored). */
   get failed(): boolean {
     return this.error !== undefined;
@@ -200,9 +205,9 @@ export class CaptureImporter {
   }
 }
 
-/** Reads up to `buffer.length` bytes at `position`; returns how many (0 at the end). */
-export type ReadAt = (buffer: Uint8Array, position: number) => number;
-export type ReadAtAsync = (buffer: Uint8Array, position: number) => Promise<number>;
+/** Reads up to `buffer.length` bytes at `position` (`packets`: how many the bytes before it held); returns how many (0 at the end). */
+export type ReadAt = (buffer: Uint8Array, position: number, packets: number) => number;
+export type ReadAtAsync = (buffer: Uint8Array, position: number, packets: number) => Promise<number>;
 
 const CHUNK = 1 << 20;
 
@@ -212,7 +217,7 @@ export function importCapture(read: ReadAt, opts: ImportOptions): ImportReport {
   const buf = new Uint8Array(CHUNK);
   let position = 0;
   for (;;) {
-    const got = read(buf, position);
+    const got = read(buf, position, imp.packets);
     if (got <= 0) break;
     position += got;
     if (!imp.push(got === buf.length ? buf : buf.subarray(0, got))) break;
@@ -227,7 +232,7 @@ export async function importCaptureAsync(read: ReadAtAsync, opts: ImportOptions,
   let position = 0;
   for (;;) {
     if (cancelled?.()) break;
-    const got = await read(buf, position);
+    const got = await read(buf, position, imp.packets);
     if (got <= 0) break;
     position += got;
     if (!imp.push(got === buf.length ? buf : buf.subarray(0, got))) break;
