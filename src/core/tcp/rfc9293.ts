@@ -831,10 +831,14 @@ function acceptable(R: Tcb, seg: Seg): boolean {
   const wnd = R.rcvWnd!;
   const len = segLen(seg);
   const right = seqAdd(nxt, wnd);
-  const inWin = (x: number): boolean => seqLe(nxt, x) && seqLt(x, right);
-  if (len === 0) return wnd === 0 ? seg.seq === nxt : inWin(seg.seq);
+  if (len === 0) return wnd === 0 ? seg.seq === nxt : inWindow(seg.seq, nxt, right);
   if (wnd === 0) return false;
-  return inWin(seg.seq) || inWin(seqAdd(seg.seq, len - 1));
+  return inWindow(seg.seq, nxt, right) || inWindow(seqAdd(seg.seq, len - 1), nxt, right);
+}
+
+/** RCV.NXT =< x < right (a plain function, not a closure: this runs for every segment that arrives). */
+function inWindow(x: number, nxt: number, right: number): boolean {
+  return seqLe(nxt, x) && seqLt(x, right);
 }
 
 /** 3.10.7.4 Other states: SYN-RECEIVED and the synchronized states. */
