@@ -494,15 +494,14 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
   const memory = bySize.filter((r) => Number.isFinite(r.rss));
   const largest = sizes[sizes.length - 1];
   const top = memory.length === sizes.length ? memory[memory.length - 1] : undefined;
-  let below = top && memory.length > 1 && 2 * memory[memory.length - 2].n <= top.n ? memory[memory.length - 2] : undefined;
-  let above: { n: number; rss: number } | undefined = below && top;
-  if (top && !below) {
-    below = top;
+  const prev = memory.length > 1 ? memory[memory.length - 2] : undefined;
+  let pair: { below: { n: number; rss: number }; above: { n: number; rss: number } } | undefined = top && prev && 2 * prev.n <= top.n ? { below: prev, above: top } : undefined;
+  if (top && !pair) {
     const cap = ensureCapture(2 * largest);
     process.stdout.write(`  measuring ${fmtInt(2 * largest)} packets (peak memory only): import`);
     const w = measure(lib, cap.path, disk.next(), opts.timeout);
     console.log(' done');
-    if (w.ok && !w.value.error) above = { n: w.value.packets, rss: w.value.maxRss };
+    if (w.ok && !w.value.error) pair = { below: top, above: { n: w.value.packets, rss: w.value.maxRss } };
     else notes.push(`${fmtInt(2 * largest)} packets: import failed: ${w.ok ? w.value.error : w.reason}`);
   }
   console.log('');
@@ -517,9 +516,10 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
     const each = judged.map((r) => `${fmtInt(r.n)} packets ${r.ratio >= GOAL_RATIO ? 'met' : 'NOT met'} (${r.ratio.toFixed(2)}x)`).join(', ');
     console.log(`  goal: at least ${GOAL_RATIO}x faster than tshark on ${fmtInt(GOAL_MIN_PACKETS)} packets or more: ${each}`);
   }
-  if (below && above) {
+  if (pair) {
+    const { below, above } = pair;
     const growth = above.rss / below.rss;
-    const curve = [...memory.filter((r) => r.n < above!.n).map((r) => `${fmtInt(r.n)} ${fmtBytes(r.rss)}`), `${fmtInt(above.n)} ${fmtBytes(above.rss)}`].join(', ');
+    const curve = [...memory.filter((r) => r.n < above.n), above].map((r) => `${fmtInt(r.n)} ${fmtBytes(r.rss)}`).join(', ');
     const times = above.n / below.n;
     console.log(`  memory: peak RSS ${curve}: x${growth.toFixed(2)} for x${times.toFixed(times % 1 === 0 ? 0 : 1)} the packets past ${fmtInt(below.n)} (${growth < FLAT_GROWTH ? 'flat' : 'GROWS with the file'})`);
   }
