@@ -12,11 +12,9 @@
  * against the size before it, when that is at most half (else an import of
  * twice the largest size is measured for it, without tshark). Sizes up to
  * about 2,000,000 packets are no yardstick for that: there, V8 is still
- * sizing both isolates' heaps (peak RSS went from 205 to 248 MB between
- * 1,000,000 and 2,000,000 packets in one run, and from 198 to 233 MB in
- * another, then stayed at 246 MB through 4,000,000), which a threshold of
- * x1.2 for twice the packets calls growth on some runs and not others. So
- * the default sizes go to 4,000,000, judged against 2,000,000.
+ * sizing both isolates' heaps, so 2,000,000 against 1,000,000 fell on
+ * either side of FLAT_GROWTH from run to run (docs/performance.md, Memory).
+ * So the default sizes go to 4,000,000, judged against 2,000,000.
  *
  * The capture is generated (bench/.data, cached by the generator's hash): a
  * busy server seen from its own host, many overlapping connections of mixed
