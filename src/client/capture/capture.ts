@@ -14,8 +14,8 @@ import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { importCaptureAsync, importCaptureBytes, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
-import { makeNonce } from '../preview/html';
-import { damageText, escapeHtml, fmtDuration, listingHtml, plural, viewerPage } from './viewer';
+import { escapeHtml, makeNonce } from '../preview/html';
+import { damageText, fmtDuration, listingHtml, plural, viewerPage } from './viewer';
 
 export const IMPORT_COMMAND = 'tcptrace.importCapture';
 export const CAPTURE_VIEW_TYPE = 'tcptrace.captureViewer';

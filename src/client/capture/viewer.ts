@@ -6,6 +6,7 @@
  * `vscode` import: the page is tested in headless Chromium.
  */
 import { LINK_TYPE_NAMES, type ConnectionSummary, type ImportReport } from '../../core/capture';
+import { escapeHtml } from '../preview/html';
 
 export function fmtDuration(s: number): string {
   if (s >= 1) return `${s.toFixed(3)} s`;
@@ -143,8 +144,4 @@ function applyFilter() {
 }
 </script>
 </body></html>`;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
