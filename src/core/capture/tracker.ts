@@ -31,6 +31,9 @@ export interface SegmentExtra {
 }
 
 /** A connection's segments, column by column: typed arrays over one buffer (40 bytes a segment). */
+/** Room (segments) an ended connection's table may keep: 10 KB, so at most 10 MB for all those waiting. */
+const TRIM_SLACK = 256;
+
 export class SegmentTable {
   length = 0;
   time!: Float64Array;
@@ -120,12 +123,13 @@ export class SegmentTable {
   }
 
   /**
-   * Gives back the room beyond the segments (a connection that has ended
-   * waits for late segments with only what it holds: a thousand of them may
-   * wait at once).
+   * Gives back the room beyond the segments, when it is large: a connection
+   * that has ended waits for late segments, and a thousand of them may wait
+   * at once. Below TRIM_SLACK it is kept: trimming costs a new buffer and a
+   * copy, and the table is reused for the next connection (spare).
    */
   trim(): void {
-    if (this.capacity > this.length + 8) this.resize(this.length + 8);
+    if (this.capacity - this.length > TRIM_SLACK) this.resize(this.length + 8);
   }
 
   private resize(capacity: number): void {
