@@ -346,8 +346,8 @@ function bundle(): string {
 }
 
 /** Runs one measurement in a fresh plain Node process (its peak RSS is its own) and parses its JSON line. */
-function measure(runner: string, file: string, outDir: string, timeoutSeconds: number): WorkerResult<CaptureRunOutput> | WorkerFailure {
-  return runNodeJson<CaptureRunOutput>([runner, file, outDir], timeoutSeconds, 'the run');
+function measure(runner: string, file: string, outDir: string, opts: BenchOptions): WorkerResult<CaptureRunOutput> | WorkerFailure {
+  return runNodeJson<CaptureRunOutput>([runner, file, outDir], opts, 'the run');
 }
 
 interface TsharkResult {
@@ -447,10 +447,10 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
     const rounds: number[] = [];
     for (let r = 0; r < runs && !failed; r++) {
       process.stdout.write(' import');
-      const w = measure(lib, cap.path, disk.next(), opts.timeout);
+      const w = measure(lib, cap.path, disk.next(), opts);
       if (mem && !long) {
         process.stdout.write(', import to memory');
-        const m = measure(lib, cap.path, mem.next(), opts.timeout);
+        const m = measure(lib, cap.path, mem.next(), opts);
         if (m.ok) om = fastest(om, m.value);
       }
       // tshark takes long on the long connection, and its time varies little there: once is enough.
@@ -501,7 +501,7 @@ async function runSizes(opts: BenchOptions, lib: string, disk: RunDirs, mem: Run
   if (top && !pair) {
     const cap = ensureCapture(2 * largest);
     process.stdout.write(`  measuring ${fmtInt(2 * largest)} packets (peak memory only): import`);
-    const w = measure(lib, cap.path, disk.next(), opts.timeout);
+    const w = measure(lib, cap.path, disk.next(), opts);
     console.log(' done');
     if (w.ok && !w.value.error) pair = { below: top, above: { n: w.value.packets, rss: w.value.maxRss } };
     else notes.push(`${fmtInt(2 * largest)} packets: import failed: ${w.ok ? w.value.error : w.reason}`);

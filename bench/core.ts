@@ -65,7 +65,7 @@ function bundleCore(): string {
 type Measured = { ok: true; out: CoreWorkerOutput; median: number } | { ok: false; reason: string };
 
 function measure(mode: 'split' | 'parse' | 'check' | 'stream', file: string, bundle: string, runs: number, opts: BenchOptions): Measured {
-  const r = runWorker<CoreWorkerOutput>('core-worker.ts', [mode, file, String(runs), String(opts.timeout), bundle], opts.timeout);
+  const r = runWorker<CoreWorkerOutput>('core-worker.ts', [mode, file, String(runs), String(opts.timeout), bundle], opts);
   if (!r.ok) return r;
   return { ok: true, out: r.value, median: median(r.value.times) };
 }

@@ -11,6 +11,8 @@ export interface BenchOptions {
   sizes: number[] | undefined;
   /** Wall-clock budget of one worker process, seconds. */
   timeout: number;
+  /** The Node binary that runs the measured processes (`--node=PATH`; default: this one). */
+  node: string;
 }
 
 export interface BenchModule {
@@ -79,13 +81,14 @@ export interface WorkerFailure {
  * Runs a TypeScript worker in a fresh Node process (so that its peak RSS is
  * its own) and parses the JSON it prints on its last stdout line.
  */
-export function runWorker<T>(script: string, args: readonly string[], timeoutSeconds: number): WorkerResult<T> | WorkerFailure {
-  return runNodeJson<T>(['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', resolve(__dirname, script), ...args], timeoutSeconds, 'the worker');
+export function runWorker<T>(script: string, args: readonly string[], opts: BenchOptions): WorkerResult<T> | WorkerFailure {
+  return runNodeJson<T>(['--import', 'tsx', '--expose-gc', '--max-old-space-size=8192', resolve(__dirname, script), ...args], opts, 'the worker');
 }
 
-/** Runs `node ARGS` in a fresh process and parses the JSON it prints on its last stdout line (`what` names it in failures). */
-export function runNodeJson<T>(nodeArgs: readonly string[], timeoutSeconds: number, what: string): WorkerResult<T> | WorkerFailure {
-  const r = spawnSync(process.execPath, nodeArgs, {
+/** Runs `node ARGS` (opts.node) in a fresh process and parses the JSON it prints on its last stdout line (`what` names it in failures). */
+export function runNodeJson<T>(nodeArgs: readonly string[], opts: BenchOptions, what: string): WorkerResult<T> | WorkerFailure {
+  const timeoutSeconds = opts.timeout;
+  const r = spawnSync(opts.node, nodeArgs, {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: timeoutSeconds * 1000,

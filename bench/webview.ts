@@ -141,7 +141,7 @@ export const webview: BenchModule = {
 
 if (require.main === module) {
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-  Promise.resolve(webview.run({ runs: undefined, sizes: sizes.length ? sizes : undefined, timeout: 900 })).catch((e: unknown) => {
+  Promise.resolve(webview.run({ runs: undefined, sizes: sizes.length ? sizes : undefined, timeout: 900, node: process.execPath })).catch((e: unknown) => {
     console.error(e);
     process.exit(1);
   });
