@@ -18,7 +18,7 @@ const MODULES: readonly BenchModule[] = [core, lsp, webview, capture];
 function usage(): string {
   return [
     'usage: npm run bench -- [FILTER...] [--runs=N] [--sizes=N,N,...] [--timeout=SECONDS] [--node=PATH]',
-    '  --node=PATH: the Node binary that runs the measured code (the import, the checks); default: this one',
+    '  --node=PATH: the Node binary that runs the core and capture benches\' measured processes; default: this one',
     'benches:',
     ...MODULES.map((m) => `  ${m.name.padEnd(8)} ${m.description}`),
   ].join('\n');
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       console.error(`--node=${opts.node}: cannot run it (${v.error?.message ?? v.stderr.trim()})`);
       process.exit(2);
     }
-    console.log(`measured code runs on Node ${v.stdout.trim()} (${opts.node})`);
+    console.log(`the core and capture benches measure on Node ${v.stdout.trim()} (${opts.node})`);
   }
   // Other work on the machine skews every figure; say so when there is some.
   console.log(`load average ${load.toFixed(2)}${load > cpu.length * 0.5 ? ' — the machine is busy: expect noisy timings' : ''}\n`);

@@ -11,7 +11,7 @@ export interface BenchOptions {
   sizes: number[] | undefined;
   /** Wall-clock budget of one worker process, seconds. */
   timeout: number;
-  /** The Node binary that runs the measured processes (`--node=PATH`; default: this one). */
+  /** The Node binary that runs the measured processes of runNodeJson and runWorker (`--node=PATH`; default: this one). */
   node: string;
 }
 
