@@ -30,10 +30,10 @@ export interface SegmentExtra {
   sack: Uint32Array | undefined;
 }
 
-/** A connection's segments, column by column: typed arrays over one buffer (40 bytes a segment). */
 /** Room (segments) an ended connection's table may keep: 10 KB, so at most 10 MB for all those waiting. */
 const TRIM_SLACK = 256;
 
+/** A connection's segments, column by column: typed arrays over one buffer (40 bytes a segment). */
 export class SegmentTable {
   length = 0;
   time!: Float64Array;
