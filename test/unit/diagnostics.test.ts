@@ -153,6 +153,28 @@ test('capture origin: TT308 is not reported, TT301 is a warning', () => {
   assert.equal(check(`option origin=capture\n${t301}`).diagnostics.find((d) => d.code === 'TT301')?.severity, 'warning');
 });
 
+test('capture origin: TT210 at the end says the capture may have stopped first, not that the endpoint never answers', () => {
+  const tt210 = (text: string): string[] => check(text).diagnostics.filter((d) => d.code === 'TT210').map((d) => `${d.severity} ${d.line + 1}: ${d.message}`);
+  const data = HS + 'client -> server: PSH,ACK seq=101 ack=301 len=10\n';
+  assert.deepEqual(tt210(data), ['warning 5: server never answers this data: what arrives is acknowledged (ack=111).']);
+  assert.deepEqual(tt210(`option origin=capture\n${data}`), [
+    'warning 6: The capture ends before server answers this data (ack=111): it stopped first, or the answer was lost or not captured.',
+  ]);
+  const fin = HS + 'client -> server: FIN,ACK seq=101 ack=301\n';
+  assert.match(tt210(`option origin=capture\n${fin}`).join(), /^warning 6: The capture ends before server answers this FIN \(ack=102\)/);
+  // A SYN left unanswered is what the capture shows, stopped or not.
+  const syn = 'server: listen\nclient -> server: SYN seq=100\n';
+  assert.deepEqual(tt210(`option origin=capture\n${syn}`), ['warning 3: server never answers this SYN: a SYN is answered with SYN,ACK (or a RST) (ack=101).']);
+  // A segment lost on its way that nothing ever acknowledges.
+  const lost = 'client -x server: SYN seq=100\n';
+  assert.deepEqual(tt210(lost), [
+    'warning 1: This segment of client is never acknowledged: by the end of the trace server has not acknowledged 100 onward (the segment or its answer was lost), so client keeps retransmitting or gives up.',
+  ]);
+  assert.deepEqual(tt210(`option origin=capture\n${lost}`), [
+    'warning 2: This segment of client is not acknowledged by the end of the capture: server has not acknowledged 100 onward (the capture stopped first, or the segment or its answer was lost).',
+  ]);
+});
+
 test('one bad line gives one diagnostic and the rest is still checked', () => {
   const text = 'server: listen\nclient -> server SYN seq=100\nclient -> server: SYN seq=100\nserver -> client: SYN,ACK seq=300 ack=100\n';
   const codes = check(text).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}@${d.line + 1}`);

@@ -1228,6 +1228,8 @@ class Checker {
         this.add('TT110', f.line, { start: f.labelStart, end: f.labelEnd }, `${name} is still in flight at the end of the trace: deliver it (deliver ${name}) or send it with -x if it is lost.`, [], [], 'warning');
       }
     }
+    // A capture may simply stop in the middle of an exchange: TT210 then says so rather than blame the endpoint.
+    const capture = this.opts.origin === 'capture';
     for (let e = 0; e < this.endpoints.length; e++) {
       const t = this.tcbs[e];
       const name = this.endpoints[e].name;
@@ -1247,7 +1249,15 @@ class Checker {
       if (t.unanswered && t.state !== CLOSED) {
         const u = t.unanswered;
         answeredLine = u.ref.line;
-        this.add('TT210', u.ref.line, u.ref, `${name} never answers this ${u.what}: ${u.what === 'SYN' ? 'a SYN is answered with SYN,ACK (or a RST)' : 'what arrives is acknowledged'}${u.ackNeeded !== undefined ? ` (ack=${this.fmt(1 - e, u.ackNeeded)})` : ''}.`);
+        const ack = u.ackNeeded !== undefined ? ` (ack=${this.fmt(1 - e, u.ackNeeded)})` : '';
+        this.add(
+          'TT210',
+          u.ref.line,
+          u.ref,
+          capture && u.what !== 'SYN'
+            ? `The capture ends before ${name} answers this ${u.what}${ack}: it stopped first, or the answer was lost or not captured.`
+            : `${name} never answers this ${u.what}: ${u.what === 'SYN' ? 'a SYN is answered with SYN,ACK (or a RST)' : 'what arrives is acknowledged'}${ack}.`,
+        );
       }
       // What this endpoint sent and never saw acknowledged: every copy lost, or the answer never came.
       const peer = this.tcbs[1 - e];
@@ -1259,7 +1269,15 @@ class Checker {
         // Not when the peer did answer (its ACK was lost, or wrong and reported there): its side is the story.
         const peerAnswered = peer.lastAckSent !== undefined && seqGe(peer.lastAckSent, q[h + 4]);
         if (!peerAnswered && line !== peer.unanswered?.ref.line && line !== answeredLine) {
-          this.add('TT210', line, { start: q[h + 2], end: q[h + 3] }, `This segment of ${name} is never acknowledged: by the end of the trace ${peerName} has not acknowledged ${this.fmt(e, t.sndUna ?? q[h])} onward (the segment or its answer was lost), so ${name} keeps retransmitting or gives up.`);
+          const from = this.fmt(e, t.sndUna ?? q[h]);
+          this.add(
+            'TT210',
+            line,
+            { start: q[h + 2], end: q[h + 3] },
+            capture
+              ? `This segment of ${name} is not acknowledged by the end of the capture: ${peerName} has not acknowledged ${from} onward (the capture stopped first, or the segment or its answer was lost).`
+              : `This segment of ${name} is never acknowledged: by the end of the trace ${peerName} has not acknowledged ${from} onward (the segment or its answer was lost), so ${name} keeps retransmitting or gives up.`,
+          );
         }
       }
       if (t.state !== CLOSED && t.state !== LISTEN) {
