@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CODES, check, type Diagnostic, type TextEdit } from '../../src/core';
+import { CODES, check, stateName, type Diagnostic, type TextEdit } from '../../src/core';
 
 const HS = 'server: listen\nclient -> server: SYN seq=100\nserver -> client: SYN,ACK seq=300 ack=101\nclient -> server: ACK seq=101 ack=301\n';
 
@@ -173,6 +173,25 @@ test('capture origin: TT210 at the end says the capture may have stopped first, 
   assert.deepEqual(tt210(`option origin=capture\n${lost}`), [
     'warning 2: This segment of client is not acknowledged by the end of the capture: server has not acknowledged 100 onward (the capture stopped first, or the segment or its answer was lost).',
   ]);
+});
+
+test('data on the SYN: accepted by the SYN,ACK (TCP Fast Open: the server may send before the handshake completes) or declined and sent again', () => {
+  const codes = (text: string): string[] => check(text).diagnostics.filter((d) => d.severity !== 'information').map((d) => `${d.code}@${d.line + 1}`);
+  const syn = 'server: listen\nclient -> server: SYN seq=100 len=10\n';
+  // Accepted: the SYN,ACK acknowledges the data too; data from SYN_RCVD is then allowed.
+  const accepted = syn + 'server -> client: SYN,ACK seq=300 ack=111\nserver -> client: PSH,ACK seq=301 ack=111 len=1000\nclient -> server: ACK seq=111 ack=1301\n';
+  assert.deepEqual(codes(accepted), []);
+  assert.equal(check(accepted).timeline.state(2, 1), check(accepted).timeline.state(3, 1), 'the server sends from SYN_RCVD');
+  // Declined (RFC 9293 queues SYN text; Linux drops it without a valid cookie): the SYN,ACK acknowledges the SYN alone.
+  const declined = syn + 'server -> client: SYN,ACK seq=300 ack=101\nclient -> server: PSH,ACK seq=101 ack=301 len=10\nserver -> client: ACK seq=301 ack=111\n';
+  assert.deepEqual(codes(declined), []);
+  const d = check(declined);
+  assert.deepEqual([stateName(d.timeline.state(d.timeline.length - 1, 0)), stateName(d.timeline.state(d.timeline.length - 1, 1))], ['ESTABLISHED', 'ESTABLISHED']);
+  assert.ok(d.diagnostics.some((x) => x.code === 'TT303' && x.line === 3), 'the data sent again is a retransmission');
+  // Only a server that accepted data on the SYN may send before the handshake completes.
+  const tt200 = (text: string): string[] => codes(text).filter((c) => c.startsWith('TT200'));
+  assert.deepEqual(tt200(syn + 'server -> client: SYN,ACK seq=300 ack=101\nserver -> client: PSH,ACK seq=301 ack=101 len=10\n'), ['TT200@4']);
+  assert.deepEqual(tt200(HS.replace('client -> server: ACK seq=101 ack=301\n', '') + 'server -> client: PSH,ACK seq=301 ack=101 len=10\n'), ['TT200@4']);
 });
 
 test('one bad line gives one diagnostic and the rest is still checked', () => {

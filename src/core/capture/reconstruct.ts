@@ -164,7 +164,9 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
     let u = -1;
     const occ = s.occupies(i);
     if (occ > 0 && !(s.flags[i] & RST)) {
-      const p = ackTree[y].firstAtLeast(from, uend[i]);
+      // A SYN has arrived once its SYN is acknowledged, whatever became of data on it: a Fast Open
+      // server without a valid cookie acknowledges the SYN alone (RFC 7413), and the data comes again.
+      const p = ackTree[y].firstAtLeast(from, s.flags[i] & SYN ? useq[i] + 1 : uend[i]);
       if (p >= 0) u = ly[p];
       // A SACK block covering the payload acknowledges it too (a hole before it may remain).
       const len = s.len[i];

@@ -350,10 +350,10 @@ export function sendSegment(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx): SendOutcome 
       });
       return out;
     }
-    if (seg.len > 0) {
+    if (seg.len > 0 && !S.fastOpen) {
       f.push({
         code: 'TT200',
-        message: `${me} is ${st(ctx, s)}: data cannot be sent before the handshake completes (RFC 9293 queues it until ESTABLISHED).`,
+        message: `${me} is ${st(ctx, s)}: data cannot be sent before the handshake completes (RFC 9293 queues it until ESTABLISHED; only a TCP Fast Open server, which accepted data on the SYN, may).`,
         at: 'len',
       });
       seg.len = 0;
@@ -431,6 +431,14 @@ function retransmitSyn(S: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
 
 /** SYN,ACK from SYN_RCVD: the first one picks the ISS, later ones retransmit it. */
 function synAckFromSynRcvd(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
+  const dataAt = S.synDataAt;
+  if (dataAt !== undefined && !S.synAckSent) {
+    // The first SYN,ACK answers the data on the SYN: accepted (RFC 7413: then we may send data
+    // before the handshake completes), or, acknowledging only the SYN, dropped: the peer sends it again.
+    if (seg.ack === dataAt) S.rcvNxt = dataAt;
+    else if (seg.ack === S.rcvNxt) S.fastOpen = true;
+    S.synDataAt = undefined;
+  }
   if (S.iss === undefined) {
     S.iss = seg.seq;
     S.sndUna = seg.seq;
@@ -759,6 +767,8 @@ function arrivesListen(R: Tcb, seg: Seg, ctx: Ctx): void {
     // third: a SYN; RCV.NXT = SEG.SEQ+1, IRS = SEG.SEQ; SYN,ACK follows; enter SYN-RECEIVED.
     R.irs = seg.seq;
     R.rcvNxt = seqAdd(seg.seq, 1 + seg.len);
+    // Data on the SYN (TCP Fast Open): taken as received until our SYN,ACK says otherwise.
+    R.synDataAt = seg.len > 0 ? seqAdd(seg.seq, 1) : undefined;
     R.state = SYN_RCVD;
     R.wscaleRcvd = seg.wscale;
     takePeerWindow(R, seg, true);

@@ -44,6 +44,15 @@ export class Tcb {
 
   /** Our SYN,ACK went out (a later one is a retransmission). */
   synAckSent = false;
+  /**
+   * The SYN that arrived in LISTEN carried data, from here (its seq + 1) to RCV.NXT. Our first
+   * SYN,ACK says what became of it: acknowledged, it was accepted (TCP Fast Open, RFC 7413);
+   * acknowledging only the SYN, it was dropped (as Linux does without a valid Fast Open cookie),
+   * and the peer sends it again.
+   */
+  synDataAt: number | undefined;
+  /** We accepted data on the peer's SYN (TCP Fast Open): we may send data before the handshake completes. */
+  fastOpen = false;
   /** Sequence number of our FIN once sent. */
   finSeq: number | undefined;
   /** close/shutdown was called and the FIN is not sent yet. */

@@ -1,5 +1,8 @@
 // FROZEN REFERENCE: src/core/capture/reconstruct.ts as of commit 45b3c5a, before the import was made faster.
-// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit.
+// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit,
+// except to make a deliberate change of behaviour here too, each listed below (so that the tests still hold
+// the optimized import to the same output):
+// - A SYN has arrived once its SYN is acknowledged, whatever became of data on it (TCP Fast Open declined).
 /**
  * Both ends' view from one capture point (spec section 8). A capture shows
  * when each segment passed the capture point; its receiver may have got it
@@ -120,7 +123,7 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     let u = -1;
     const occ = s.occupies(i);
     if (occ > 0 && !(s.flags[i] & RST)) {
-      const p = ackTree[y].firstAtLeast(from, uend[i]);
+      const p = ackTree[y].firstAtLeast(from, s.flags[i] & SYN ? useq[i] + 1 : uend[i]);
       if (p >= 0) u = ly[p];
       // A SACK block covering the payload acknowledges it too (a hole before it may remain).
       const len = s.len[i];
