@@ -62,6 +62,12 @@ FIXTURES = {
     # Segmentation offload on the sender (a direct veth pair with the default offloads, no bridge):
     # its capture shows segments far larger than the MSS.
     'offload': dict(scenario='bulk', at='server', direct=True),
+    # ECN negotiated on the handshake (RFC 3168: SYN with ECE and CWR, SYN,ACK with ECE): the client's
+    # stack asks for it (by default Linux only accepts it).
+    'ecn': dict(scenario='basic', at='client', delay=2, sysctl=[('tt-cli', 'net.ipv4.tcp_ecn', '1')]),
+    # TCP Fast Open (RFC 7413): a cookie on the first connection, data on the SYN of the second
+    # (accepted), and of the third after the server's key changed (declined: sent again).
+    'fast-open': dict(scenario='fast-open', at='server', delay=2, sysctl=[('tt-cli', 'net.ipv4.tcp_fastopen', '1'), ('tt-srv', 'net.ipv4.tcp_fastopen', '3')]),
 }
 
 
@@ -140,6 +146,19 @@ def start_capture(spec, path):
 
 
 def capture(name, spec):
+    # Per-namespace sysctls for this capture only: set, then put back for the next one.
+    saved = []
+    try:
+        for ns, key, value in spec.get('sysctl', []):
+            saved.append((ns, key, run('sysctl', '-n', key, ns=ns).stdout.strip()))
+            run('sysctl', '-w', f'{key}={value}', ns=ns)
+        capture_with(name, spec)
+    finally:
+        for ns, key, value in saved:
+            run('sysctl', '-w', f'{key}={value}', ns=ns, check=False)
+
+
+def capture_with(name, spec):
     ext = spec.get('fmt', 'pcap')
     path = os.path.join(OUT, f'{name}.{ext}')
     if os.path.exists(path):

@@ -20,6 +20,9 @@ V6 = ('fd77::1', 'fd77::2')
 DIRECT = ('10.78.0.1', '10.78.0.2')
 PORT = 8080
 REQUEST = b'GET /index.html HTTP/1.1\r\nHost: lab\r\n\r\n'
+# Linux's values, which Python's socket module does not name.
+TCP_FASTOPEN = 23
+MSG_FASTOPEN = 0x20000000
 
 
 def recv_exact(s, n):
@@ -215,6 +218,28 @@ def peer_simultaneous_open(env, a, me, other, mine, theirs):
     time.sleep(0.5)
 
 
+def fast_open_key(key):
+    with open('/proc/sys/net/ipv4/tcp_fastopen_key', 'w') as f:
+        f.write(key)
+
+
+def serve_fast_open(env, a):
+    # TCP Fast Open (RFC 7413): the first connection gets a cookie, the second sends its request on the
+    # SYN and it is accepted; then the server's key changes, so the third one's cookie is no longer
+    # valid: the server acknowledges only the SYN (and sends a new cookie), and the client sends its
+    # request again.
+    fast_open_key('00000001-00000002-00000003-00000004')
+    ls = env.listener(setup=lambda s: s.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN, 8))
+    for i in range(3):
+        c, _ = ls.accept()
+        recv_request(c)
+        c.sendall(response(3000))
+        recv_until_eof(c)
+        c.close()
+        if i == 1:
+            fast_open_key('0000000a-0000000b-0000000c-0000000d')
+
+
 # ---- scenarios: client side ----
 
 def client_basic(env, a, setup=None):
@@ -223,6 +248,16 @@ def client_basic(env, a, setup=None):
     recv_exact(s, len(response(3000)))
     s.close()  # the client closes first
     time.sleep(0.3)
+
+
+def client_fast_open(env, a):
+    for _ in range(3):
+        s = env.sock()
+        # connect() and the first data in one call: with a cookie from the last connection, the data rides on the SYN.
+        s.sendto(REQUEST, MSG_FASTOPEN, (env.server, PORT))
+        recv_exact(s, len(response(3000)))
+        s.close()
+        time.sleep(0.3)
 
 
 def client_read_to_eof(env, a):
@@ -375,6 +410,7 @@ SCENARIOS = {
     'both-ways': (serve_both_ways, client_both_ways),
     'dstopts': (lambda e, a: serve_basic(e, a, setup=dstopts), lambda e, a: client_basic(e, a, setup=dstopts)),
     'ipopts': (lambda e, a: serve_basic(e, a), lambda e, a: client_basic(e, a, setup=ipopts)),
+    'fast-open': (serve_fast_open, client_fast_open),
 }
 
 

@@ -193,6 +193,38 @@ test('a loss before a receiver-side capture point is inferred; a reordered origi
   assert.ok((codeCounts(re.result).information?.TT305 ?? 0) >= 1);
 });
 
+test('ECN negotiated on the handshake: its flags are written and checked', () => {
+  const t = only('ecn.pcap');
+  assert.match(t.text, /^[\d.]+ client -> server: SYN,ECE,CWR seq=/m);
+  assert.match(t.text, /^[\d.]+ server -> client: SYN,ACK,ECE seq=/m);
+  assert.deepEqual(journey(t.result, 0).slice(0, 3), ['CLOSED', 'SYN_SENT', 'ESTABLISHED']);
+});
+
+test('TCP Fast Open: data on the SYN accepted (the server sends before the handshake completes) or declined (sent again)', () => {
+  const imp = imported.get('fast-open.pcap')!;
+  assert.equal(imp.traces.length, 3);
+  const [cookie, accepted, declined] = imp.traces;
+  assert.doesNotMatch(cookie.text, /: SYN seq=\d+ len=/);
+  // Accepted: the SYN,ACK acknowledges the request, and the server sends its answer in SYN_RCVD.
+  const syn = /client -> server: SYN seq=(\d+) len=(\d+) /.exec(accepted.text)!;
+  const ack = Number(syn[1]) + 1 + Number(syn[2]);
+  assert.match(accepted.text, new RegExp(`server -> client: SYN,ACK seq=\\d+ ack=${ack} `));
+  const lines = accepted.text.split('\n');
+  const tl = accepted.result.timeline;
+  let sentInSynRcvd = 0;
+  for (let i = 0; i < tl.length; i++) {
+    if (/^[\d.]+ server (->|~>) client: .* len=\d+/.test(lines[tl.line(i)]) && stateName(tl.stateBefore(i, 1)) === 'SYN_RCVD') sentInSynRcvd++;
+  }
+  assert.ok(sentInSynRcvd >= 1, 'the server sends data while in SYN_RCVD');
+  assert.deepEqual(accepted.result.diagnostics.filter((d) => d.severity !== 'information'), []);
+  // Declined: the SYN,ACK acknowledges the SYN alone; the SYN still arrived (no ~>), and the request comes again.
+  const dsyn = /client (->|~>) server: SYN seq=(\d+) len=(\d+) /.exec(declined.text)!;
+  assert.equal(dsyn[1], '->');
+  assert.match(declined.text, new RegExp(`server -> client: SYN,ACK seq=\\d+ ack=${Number(dsyn[2]) + 1} `));
+  assert.ok((codeCounts(declined.result).information?.TT303 ?? 0) >= 1, 'the request sent again is a retransmission');
+  assert.deepEqual(declined.result.diagnostics.filter((d) => d.severity !== 'information'), []);
+});
+
 test('a SYN whose SYN,ACK was lost is not itself lost: the SYN,ACK echoes its timestamp', () => {
   const t = only('synack-lost.pcap');
   assert.doesNotMatch(t.text, /client -x server: SYN/);
