@@ -442,7 +442,8 @@ function synAckFromSynRcvd(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, f: Finding[]):
   if (S.iss === undefined) {
     S.iss = seg.seq;
     S.sndUna = seg.seq;
-    S.sndNxt = seqAdd(seg.seq, 1);
+    // Data on the SYN,ACK (RFC 7413 allows it) follows the SYN, as on a SYN (openSyn).
+    S.sndNxt = seqAdd(seg.seq, 1 + seg.len);
     S.wscaleSent = seg.wscale;
     S.pendingConnect = undefined;
   } else if (!S.synAckSent && seg.seq === S.iss) {
