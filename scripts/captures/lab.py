@@ -68,6 +68,7 @@ FIXTURES = {
     # TCP Fast Open (RFC 7413): a cookie on the first connection, data on the SYN of the second
     # (accepted), and of the third after the server's key changed (declined: sent again).
     'fast-open': dict(scenario='fast-open', at='server', delay=2, sysctl=[('tt-cli', 'net.ipv4.tcp_fastopen', '1'), ('tt-srv', 'net.ipv4.tcp_fastopen', '3')]),
+    'fast-open-at-client': dict(scenario='fast-open', at='client', delay=2, sysctl=[('tt-cli', 'net.ipv4.tcp_fastopen', '1'), ('tt-srv', 'net.ipv4.tcp_fastopen', '3')]),
 }
 
 
