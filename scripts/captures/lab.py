@@ -32,6 +32,9 @@ OUT = os.path.join(ROOT, 'test', 'fixtures', 'captures')
 PY = sys.executable or 'python3'
 NS = ('tt-cli', 'tt-mid', 'tt-srv')
 
+# Fast Open as a client (the client's namespace) and as a server (the server's).
+FAST_OPEN = [('tt-cli', 'net.ipv4.tcp_fastopen', '1'), ('tt-srv', 'net.ipv4.tcp_fastopen', '3')]
+
 # name: scenario, capture point (client or server side), format, link type (tcpdump -y), one-way delay
 # (ms), bridge rules, options. The names say what each fixture shows.
 FIXTURES = {
@@ -67,8 +70,8 @@ FIXTURES = {
     'ecn': dict(scenario='basic', at='client', delay=2, sysctl=[('tt-cli', 'net.ipv4.tcp_ecn', '1')]),
     # TCP Fast Open (RFC 7413): a cookie on the first connection, data on the SYN of the second
     # (accepted), and of the third after the server's key changed (declined: sent again).
-    'fast-open': dict(scenario='fast-open', at='server', delay=2, sysctl=[('tt-cli', 'net.ipv4.tcp_fastopen', '1'), ('tt-srv', 'net.ipv4.tcp_fastopen', '3')]),
-    'fast-open-at-client': dict(scenario='fast-open', at='client', delay=2, sysctl=[('tt-cli', 'net.ipv4.tcp_fastopen', '1'), ('tt-srv', 'net.ipv4.tcp_fastopen', '3')]),
+    'fast-open': dict(scenario='fast-open', at='server', delay=2, sysctl=FAST_OPEN),
+    'fast-open-at-client': dict(scenario='fast-open', at='client', delay=2, sysctl=FAST_OPEN),
 }
 
 
