@@ -29,7 +29,8 @@ interface Outcome {
 }
 
 function plain(r: ImportReport | ReferenceReport): Outcome['report'] {
-  return { ...r, error: r.error ? `${r.error.offset}: ${r.error.message}` : undefined };
+  // The reference predates compressed captures: it reads none.
+  return { compression: undefined, ...r, error: r.error ? `${r.error.offset}: ${r.error.message}` : undefined };
 }
 
 function viaReference(bytes: Uint8Array, linger?: number, want?: (id: number) => boolean): Outcome {

@@ -5,7 +5,7 @@
  * bytes, start, duration), each row with a button that opens its trace. No
  * `vscode` import: the page is tested in headless Chromium.
  */
-import { LINK_TYPE_NAMES, type ConnectionSummary, type ImportReport } from '../../core/capture';
+import { LINK_TYPE_NAMES, damagePlace, formatText, type ConnectionSummary, type ImportReport } from '../../core/capture';
 import { escapeHtml } from '../preview/html';
 
 export function fmtDuration(s: number): string {
@@ -21,7 +21,7 @@ export function plural(n: number, w: string): string {
 export function damageText(report: ImportReport): string | undefined {
   const e = report.error;
   if (!e) return undefined;
-  return `damaged at byte ${e.offset}: ${e.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'is' : 'are'} listed.`;
+  return `damaged at ${damagePlace(report)}: ${e.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'is' : 'are'} listed.`;
 }
 
 /** The body of the viewer: what the capture holds, then a filter and a sortable table of its connections. */
@@ -30,7 +30,7 @@ export function listingHtml({ report, connections }: { report: ImportReport; con
   const other = report.packets - report.segments;
   const parts: string[] = [];
   parts.push(
-    `<p class="summary">${escapeHtml(report.format ?? 'unknown format')}${links ? ` (${escapeHtml(links)})` : ''} · ${plural(report.packets, 'packet')} · ${plural(
+    `<p class="summary">${escapeHtml(formatText(report, 'unknown format'))}${links ? ` (${escapeHtml(links)})` : ''} · ${plural(report.packets, 'packet')} · ${plural(
       report.segments,
       'TCP segment',
     )}${other > 0 ? ` · ${plural(other, 'other packet')} skipped` : ''} · ${plural(connections.length, 'connection')}</p>`,

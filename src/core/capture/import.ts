@@ -11,6 +11,7 @@
 import { StreamingCheck } from '../check/checker';
 import type { CheckOptions, CheckResult } from '../check/types';
 import { decodeFrame, newTcpPacket, type SkipReason } from './decode';
+import { GunzipSource, isGzip } from './compressed';
 import { CaptureError, CaptureReader, type CaptureFormat, type PacketRecord } from './reader';
 import { ConnectionTracker, type Connection } from './tracker';
 import { ByteSink } from './textbuf';
@@ -67,6 +68,8 @@ export interface ImportOptions {
 
 export interface ImportReport {
   format: CaptureFormat | undefined;
+  /** The file's compression ('gzip'), decompressed as it was read; `bytes` and error offsets are then in the decompressed capture. */
+  compression: string | undefined;
   /** Bytes of the file read (up to the damage, if any). */
   bytes: number;
   /** Packets in the file, TCP segments among them, and why the others were skipped. */
@@ -124,6 +127,11 @@ export class CaptureImporter {
     return true;
   }
 
+  /** Damage found outside the capture's own format (in its compression): the import stops there. */
+  fail(e: CaptureError): void {
+    if (!this.error && !this.finished) this.error = e;
+  }
+
   /** The end of the file: hands on every connection still open and reports. */
   finish(): ImportReport {
     if (!this.finished) {
@@ -140,6 +148,7 @@ export class CaptureImporter {
     }
     return {
       format: this.reader.format,
+      compression: undefined,
       bytes: this.error ? this.error.offset : this.reader.offset,
       packets: this.reader.packets,
       segments: this.segments,
@@ -225,19 +234,57 @@ export function importCapture(read: ReadAt, opts: ImportOptions): ImportReport {
   return imp.finish();
 }
 
-/** Imports from an asynchronous source (the extension, so that the editor stays responsive). */
+/**
+ * Imports from an asynchronous source (the extension, so that the editor stays responsive). A
+ * gzip-compressed capture is decompressed as it is read: `read` is then asked for the compressed
+ * file's bytes, and the report's offsets are in the decompressed capture.
+ */
 export async function importCaptureAsync(read: ReadAtAsync, opts: ImportOptions, cancelled?: () => boolean): Promise<ImportReport> {
   const imp = new CaptureImporter(opts);
   const buf = new Uint8Array(CHUNK);
   let position = 0;
-  for (;;) {
-    if (cancelled?.()) break;
-    const got = await read(buf, position, imp.packets);
-    if (got <= 0) break;
-    position += got;
-    if (!imp.push(got === buf.length ? buf : buf.subarray(0, got))) break;
+  let gunzip: GunzipSource | undefined;
+  try {
+    for (;;) {
+      if (cancelled?.()) break;
+      let got = gunzip ? await gunzip.read(buf, imp.packets) : await read(buf, position, imp.packets);
+      if (position === 0 && !gunzip && isGzip(buf, got)) {
+        // Read again from the start, through the decompression.
+        gunzip = new GunzipSource(read);
+        got = await gunzip.read(buf, imp.packets);
+      }
+      if (got <= 0) break;
+      position += got;
+      if (!imp.push(got === buf.length ? buf : buf.subarray(0, got))) break;
+    }
+  } catch (e) {
+    if (!(e instanceof CaptureError)) throw e;
+    imp.fail(e);
+  } finally {
+    await gunzip?.close();
   }
-  return imp.finish();
+  const report = imp.finish();
+  if (gunzip) report.compression = 'gzip';
+  return report;
+}
+
+/** What a capture's traces are named after: its file name without its extensions (`day.pcap.gz` gives `day`). */
+export function captureStem(path: string): string {
+  let name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  if (/\.gz$/i.test(name)) name = name.slice(0, -3);
+  const dot = name.lastIndexOf('.');
+  if (dot > 0) name = name.slice(0, dot);
+  return name || 'capture';
+}
+
+/** The capture's format as summaries give it: `pcap`, or `pcapng, gzip-compressed`. */
+export function formatText(report: ImportReport, unknown = 'capture'): string {
+  return `${report.format ?? unknown}${report.compression ? `, ${report.compression}-compressed` : ''}`;
+}
+
+/** Where the damage that stopped the import is: `byte N` (of the decompressed capture, for a compressed file). */
+export function damagePlace(report: ImportReport): string {
+  return `byte ${report.error?.offset ?? report.bytes}${report.compression ? ' of the decompressed capture' : ''}`;
 }
 
 /** Imports a capture held in memory (tests, small files). */

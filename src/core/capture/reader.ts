@@ -12,6 +12,8 @@
  * record at fault.
  */
 
+import { compressionOf } from './compressed';
+
 /** A damaged or unsupported capture: `offset` is where in the file the fault is. */
 export class CaptureError extends Error {
   constructor(
@@ -191,6 +193,8 @@ export class CaptureReader {
     } else if (le === 0xa1b2cd34 || be === 0xa1b2cd34) {
       this.fail('This is a "modified pcap" file (Alexey Kuznetsov\'s format), which is not supported: convert it with editcap -F pcap.', 0);
     } else {
+      const z = compressionOf(b, pos, avail);
+      if (z) this.fail(`This file is ${z.name}-compressed; decompress it first (${z.tool}).`, 0);
       this.fail(`Not a pcap or pcapng file: it starts with bytes ${hex(b, pos, Math.min(avail, 4))}.`, 0);
     }
     if (avail < 24) return -24;

@@ -1,5 +1,10 @@
 // FROZEN REFERENCE: src/core/capture/reader.ts as of commit 45b3c5a, before the import was made faster.
-// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit.
+// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit,
+// except to make a deliberate change of behaviour here too, each listed below (so that the tests still hold
+// the optimized import to the same output):
+// - A compressed file is named as such (with the command that decompresses it), not as "not a pcap or pcapng file".
+import { compressionOf } from '../../../src/core/capture/compressed';
+
 /**
  * A streaming reader of pcap and pcapng files: bytes are pushed in chunks of
  * any size (the caller does the I/O), packet records come out through a
@@ -193,6 +198,8 @@ export class CaptureReader {
     } else if (le === 0xa1b2cd34 || be === 0xa1b2cd34) {
       this.fail('This is a "modified pcap" file (Alexey Kuznetsov\'s format), which is not supported: convert it with editcap -F pcap.', 0);
     } else {
+      const z = compressionOf(b, pos, avail);
+      if (z) this.fail(`This file is ${z.name}-compressed; decompress it first (${z.tool}).`, 0);
       this.fail(`Not a pcap or pcapng file: it starts with bytes ${hex(b, pos, Math.min(avail, 4))}.`, 0);
     }
     if (avail < 24) return -24;
