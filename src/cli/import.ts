@@ -12,8 +12,8 @@
  * usage or I/O errors.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
-import { LINK_TYPE_NAMES, importCapture, type ConnectionSummary, type ImportReport } from '../core/capture';
+import { basename, join } from 'node:path';
+import { LINK_TYPE_NAMES, captureStem, damagePlace, formatText, importCapture, importCaptureAsync, isGzip, type ConnectionSummary, type ImportOptions, type ImportReport } from '../core/capture';
 import { InThreadChecker, checkBytes, countsOf, startWorkerChecker, writeTraceFile, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
 import { IdOrder } from './id-order';
 import { ioText } from './io-text';
@@ -146,6 +146,12 @@ export const STREAM_PACKETS = 100_000;
 const NO_COUNTS: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
 
 /** The size of an open file, or NaN. */
+/** Whether the file starts as gzip's do. */
+function startsGzip(fd: number): boolean {
+  const head = new Uint8Array(2);
+  return isGzip(head, readSync(fd, head, 0, 2, 0));
+}
+
 function sizeOf(fd: number): number {
   try {
     return fstatSync(fd).size;
@@ -248,7 +254,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
     io.err(`tcptrace-cli: ${ioText(a.capture, e)}\n`);
     return 2;
   }
-  const stem = basename(a.capture, extname(a.capture)) || 'capture';
+  const stem = captureStem(a.capture);
   if (a.outDir !== '-') {
     try {
       mkdirSync(a.outDir, { recursive: true });
@@ -329,7 +335,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
         progress?.tick(position, written);
         return readSync(fd, buf, 0, buf.length, position);
       };
-      report = importCapture(read, {
+      const options: ImportOptions = {
         captureName: basename(a.capture),
         want: (id) => a.connection === 'all' || a.connection === id,
         // Checked as each trace is written (its event lines are not read again) when no worker is idle; else from its bytes.
@@ -366,7 +372,10 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
           // Written and checked by the checker (then dropped: only the counts are kept), here or on a worker thread.
           else checker.submit(bytes, outcome, toFile ? where : undefined);
         },
-      });
+      };
+      // A gzip-compressed capture is decompressed as it is read (the core does it, asynchronously);
+      // `read` still reads the file, so progress and the worker's estimate go by the compressed bytes.
+      report = startsGzip(fd) ? await importCaptureAsync(async (buf, position, packets) => read(buf, position, packets), options) : importCapture(read, options);
     } finally {
       closeSync(fd);
       // Damage or an error stopped the import in the middle of a long trace: what was written stays.
@@ -387,10 +396,10 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   const links = report.linkTypes.map((t) => LINK_TYPE_NAMES[t] ?? `link type ${t}`).join(', ');
   const other = report.packets - report.segments;
   say(
-    `${a.capture}: ${report.format ?? 'capture'}${links ? ` (${links})` : ''}, ${plural(report.packets, 'packet')}, ${plural(report.segments, 'TCP segment')}${other > 0 ? ` (${other} other packet${other === 1 ? '' : 's'} skipped)` : ''}, ${plural(report.connections, 'connection')}; ${written} written.\n`,
+    `${a.capture}: ${formatText(report)}${links ? ` (${links})` : ''}, ${plural(report.packets, 'packet')}, ${plural(report.segments, 'TCP segment')}${other > 0 ? ` (${other} other packet${other === 1 ? '' : 's'} skipped)` : ''}, ${plural(report.connections, 'connection')}; ${written} written.\n`,
   );
   if (report.error) {
-    io.err(`tcptrace-cli: ${a.capture}: damaged at byte ${report.error.offset}: ${report.error.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'was' : 'were'} imported.\n`);
+    io.err(`tcptrace-cli: ${a.capture}: damaged at ${damagePlace(report)}: ${report.error.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'was' : 'were'} imported.\n`);
   }
   if (typeof a.connection === 'number' && a.connection > report.connections) {
     io.err(`tcptrace-cli: ${a.capture} has ${plural(report.connections, 'TCP connection')}; there is no connection ${a.connection}.\n`);

@@ -4,9 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { captureStem } from '../../src/core/capture';
 import { main } from '../../src/cli/main';
 
 const DIR = resolve(__dirname, '../fixtures/captures');
@@ -71,6 +73,46 @@ test(
     assert.match(junk.err, /damaged at byte 0: Not a pcap or pcapng file/);
   }),
 );
+
+test(
+  'a gzip-compressed capture imports as the capture itself, its traces named without .pcap.gz',
+  withTmp(async (dir) => {
+    const gz = join(dir, 'port-reuse.pcap.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(DIR, 'port-reuse.pcap'))));
+    const r = await run(['import', gz, '-o', join(dir, 'out')]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(readdirSync(join(dir, 'out')).sort(), ['port-reuse-1.tcptrace', 'port-reuse-2.tcptrace']);
+    for (const n of [1, 2]) {
+      const want = readFileSync(join(EXPECTED, `port-reuse-${n}.tcptrace`), 'utf8').replace('Imported from port-reuse.pcap:', 'Imported from port-reuse.pcap.gz:');
+      assert.equal(readFileSync(join(dir, 'out', `port-reuse-${n}.tcptrace`), 'utf8'), want);
+    }
+    assert.match(r.out, /port-reuse\.pcap\.gz: pcap, gzip-compressed \(Ethernet\), 20 packets, 20 TCP segments, 2 connections; 2 written\.\n$/);
+    // Cut short: the connection read before the cut, and the place of the damage in the decompressed capture.
+    const whole = readFileSync(gz);
+    writeFileSync(gz, whole.subarray(0, whole.length - 200));
+    const cut = await run(['import', gz, '-o', join(dir, 'cut')]);
+    assert.equal(cut.code, 1);
+    assert.match(cut.err, /port-reuse\.pcap\.gz: damaged at byte \d+ of the decompressed capture: The gzip-compressed capture cannot be read further: its compressed data ends early \(the file is cut short\)\. Its first \d+ bytes, decompressed, were read\. The 2 connections read before it were imported\.\n/);
+    assert.deepEqual(readdirSync(join(dir, 'cut')).sort(), ['port-reuse-1.tcptrace', 'port-reuse-2.tcptrace']);
+    assert.equal(readFileSync(join(dir, 'cut', 'port-reuse-1.tcptrace'), 'utf8'), readFileSync(join(dir, 'out', 'port-reuse-1.tcptrace'), 'utf8'));
+    // Not gzip: named, with the command that decompresses it.
+    writeFileSync(gz, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]));
+    const zstd = await run(['import', gz, '-o', join(dir, 'z')]);
+    assert.equal(zstd.code, 1);
+    assert.match(zstd.err, /damaged at byte 0: This file is zstd-compressed; decompress it first \(zstd -d\)\./);
+  }),
+);
+
+test('traces are named after the capture without its extensions', () => {
+  assert.equal(captureStem('/a/day.pcap'), 'day');
+  assert.equal(captureStem('day.pcapng.gz'), 'day');
+  assert.equal(captureStem('DAY.PCAP.GZ'), 'DAY');
+  assert.equal(captureStem('x.gz'), 'x');
+  assert.equal(captureStem('.gz'), 'capture');
+  assert.equal(captureStem('v1.2.pcap'), 'v1.2');
+  assert.equal(captureStem('C:\\caps\\day.cap'), 'day');
+  assert.equal(captureStem('.pcap'), '.pcap');
+});
 
 test('usage and I/O errors exit 2', async () => {
   for (const [args, msg] of [
