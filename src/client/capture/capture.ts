@@ -13,14 +13,15 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { importCaptureAsync, importCaptureBytes, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
+import { captureStem, importCaptureAsync, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
 import { escapeHtml, makeNonce } from '../preview/html';
 import { damageText, fmtDuration, listingHtml, plural, viewerPage } from './viewer';
 
 export const IMPORT_COMMAND = 'tcptrace.importCapture';
 export const CAPTURE_VIEW_TYPE = 'tcptrace.captureViewer';
 const PREVIEW_TO_SIDE = 'tcptrace.showPreviewToSide';
-const CAPTURE_FILTERS = { 'Packet captures': ['pcap', 'pcapng', 'cap', 'dmp'], 'All files': ['*'] };
+// gz: captures kept gzip-compressed (day.pcap.gz), decompressed as they are read.
+const CAPTURE_FILTERS = { 'Packet captures': ['pcap', 'pcapng', 'cap', 'dmp', 'gz'], 'All files': ['*'] };
 
 export function registerCapture(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
@@ -50,8 +51,17 @@ async function runImport(uri: vscode.Uri, options: Omit<ImportOptions, 'captureN
       await fh.close();
     }
   }
-  // Another file system (remote, virtual): read it through VS Code.
-  return importCaptureBytes(await vscode.workspace.fs.readFile(uri), { ...options, captureName });
+  // Another file system (remote, virtual): read it through VS Code, then from memory (decompressed if need be).
+  const bytes = await vscode.workspace.fs.readFile(uri);
+  return importCaptureAsync(
+    async (buf, position) => {
+      const n = Math.max(0, Math.min(buf.length, bytes.length - position));
+      buf.set(bytes.subarray(position, position + n));
+      return n;
+    },
+    { ...options, captureName },
+    () => token?.isCancellationRequested ?? false,
+  );
 }
 
 export interface CaptureListing {
@@ -227,7 +237,7 @@ async function askWhereToSave(capture: vscode.Uri, id: number, length: number): 
     save,
   );
   if (choice !== save) return undefined;
-  const stem = capture.path.split('/').pop()!.replace(/\.[^.]*$/, '') || 'capture';
+  const stem = captureStem(capture.path);
   return vscode.window.showSaveDialog({
     title: `TCP Trace: save the trace of connection ${id}`,
     defaultUri: vscode.Uri.joinPath(capture, '..', `${stem}-${id}.tcptrace`),

@@ -1,10 +1,11 @@
 // Capture import inside a real VS Code (proposed for test/vscode/suite/, by the capture engineer):
-// the command imports a capture's connection into an untitled trace, and .pcap/.pcapng files open
-// in the read-only connection list.
+// the command imports a capture's connection into an untitled trace, and .pcap/.pcapng files (also
+// gzip-compressed) open in the read-only connection list.
 import * as assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { listConnections, traceOf } from '../../../src/client/capture/capture';
@@ -104,6 +105,29 @@ describe('capture import', () => {
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === capture.toString()),
     );
     assert.equal((tab.input as vscode.TabInputCustom).viewType, 'tcptrace.captureViewer');
+  });
+
+  it('imports and lists a gzip-compressed capture (.pcapng.gz) as the capture itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcptrace-gz-'));
+    try {
+      const capture = vscode.Uri.file(join(dir, 'refused.pcapng.gz'));
+      writeFileSync(capture.fsPath, gzipSync(readFileSync(join(root, 'refused.pcapng'))));
+      const target = vscode.Uri.file(join(dir, 'refused-1.tcptrace'));
+      await vscode.commands.executeCommand('tcptrace.importCapture', capture, { saveTo: target });
+      const expected = readFileSync(join(root, 'expected/refused-1.tcptrace'), 'utf8').replace('Imported from refused.pcapng:', 'Imported from refused.pcapng.gz:');
+      assert.equal(readFileSync(target.fsPath, 'utf8'), expected);
+      const listing = await listConnections(capture);
+      assert.equal(listing?.report.compression, 'gzip');
+      assert.equal(listing?.connections.length, 1);
+      await vscode.commands.executeCommand('vscode.open', capture);
+      const tab = await waitFor('a tab with the compressed capture in a custom editor', () =>
+        vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === capture.toString()),
+      );
+      assert.equal((tab.input as vscode.TabInputCustom).viewType, 'tcptrace.captureViewer');
+    } finally {
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
