@@ -145,13 +145,13 @@ export const STREAM_PACKETS = 100_000;
 
 const NO_COUNTS: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
 
-/** The size of an open file, or NaN. */
 /** Whether the file starts as gzip's do. */
 function startsGzip(fd: number): boolean {
   const head = new Uint8Array(2);
   return isGzip(head, readSync(fd, head, 0, 2, 0));
 }
 
+/** The size of an open file, or NaN. */
 function sizeOf(fd: number): number {
   try {
     return fstatSync(fd).size;
