@@ -92,7 +92,7 @@ test(
     writeFileSync(gz, whole.subarray(0, whole.length - 200));
     const cut = await run(['import', gz, '-o', join(dir, 'cut')]);
     assert.equal(cut.code, 1);
-    assert.match(cut.err, /port-reuse\.pcap\.gz: damaged at byte \d+ of the decompressed capture: The gzip-compressed capture cannot be read further: its compressed data ends early \(the file is cut short\)\. Its first \d+ bytes, decompressed, were read\. The 2 connections read before it were imported\.\n/);
+    assert.match(cut.err, /port-reuse\.pcap\.gz: damaged at byte \d+ of the decompressed capture: The gzip-compressed capture cannot be read further: its compressed data ends early \(the file is cut short\)\. The 2 connections read before it were imported\.\n/);
     assert.deepEqual(readdirSync(join(dir, 'cut')).sort(), ['port-reuse-1.tcptrace', 'port-reuse-2.tcptrace']);
     assert.equal(readFileSync(join(dir, 'cut', 'port-reuse-1.tcptrace'), 'utf8'), readFileSync(join(dir, 'out', 'port-reuse-1.tcptrace'), 'utf8'));
     // Not gzip: named, with the command that decompresses it.

@@ -78,9 +78,8 @@ test('a compressed capture cut short: a located error, and the connections read 
   const got = await importAsync(gz.subarray(0, gz.length - 40), 64);
   const e = got.report.error;
   assert.ok(e instanceof CaptureError);
-  assert.match(e.message, /gzip-compressed capture cannot be read further: its compressed data ends early \(the file is cut short\)\. Its first \d+ bytes, decompressed, were read\./);
+  assert.equal(e.message, 'The gzip-compressed capture cannot be read further: its compressed data ends early (the file is cut short).');
   assert.ok(e.offset > 0 && e.offset < plain.length, `offset ${e.offset}`);
-  assert.equal(Number(/first (\d+) bytes/.exec(e.message)![1]), e.offset);
   assert.equal(got.report.bytes, e.offset);
   // Everything before the cut was read: the same packets as the uncompressed file cut there.
   assert.equal(got.report.packets, importSync(plain.subarray(0, e.offset)).report.packets);
@@ -96,7 +95,7 @@ test('damaged compressed data: a located error, never a throw', async () => {
   const got = await importAsync(bad, 128);
   const e = got.report.error;
   assert.ok(e instanceof CaptureError);
-  assert.match(e.message, /its compressed data is damaged \(.+\) within the first \d+ bytes of the file\. Its first \d+ bytes, decompressed, were read\./);
+  assert.match(e.message, /^The gzip-compressed capture cannot be read further: its compressed data is damaged \(.+\) within the first \d+ bytes of the compressed file\.$/);
   const within = Number(/within the first (\d+) bytes/.exec(e.message)![1]);
   assert.ok(within >= 420 && within <= gz.length, `within ${within}`);
   // Trailing bytes that are not another member are damage too (gunzip would warn about them).

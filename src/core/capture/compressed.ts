@@ -202,7 +202,8 @@ export class GunzipSource {
     const why =
       code === 'Z_BUF_ERROR'
         ? 'its compressed data ends early (the file is cut short)'
-        : `its compressed data is damaged (${e instanceof Error ? e.message : String(e)}) within the first ${this.pass.position} bytes of the file`;
-    return new CaptureError(`The gzip-compressed capture cannot be read further: ${why}. Its first ${this.given} bytes, decompressed, were read.`, this.given);
+        : `its compressed data is damaged (${e instanceof Error ? e.message : String(e)}) within the first ${this.pass.position} bytes of the compressed file`;
+    // The offset is where the decompressed capture stops (callers say so: damagePlace).
+    return new CaptureError(`The gzip-compressed capture cannot be read further: ${why}.`, this.given);
   }
 }
