@@ -7,6 +7,7 @@
  * recognised, to say what the file is instead of "not a capture".
  */
 
+import type { ReadAtAsync } from './import';
 import { CaptureError } from './reader';
 
 export interface Compression {
@@ -38,11 +39,8 @@ export function compressionOf(b: Uint8Array, start = 0, avail = b.length - start
 
 /** Whether these first bytes of a file are gzip's. */
 export function isGzip(b: Uint8Array, avail = b.length): boolean {
-  return avail >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+  return compressionOf(b, 0, avail)?.name === 'gzip';
 }
-
-/** Reads up to `buffer.length` bytes at `position` of the compressed file (`packets`: passed on, see ReadAtAsync). */
-type SourceRead = (buffer: Uint8Array, position: number, packets: number) => Promise<number>;
 
 /** One pass of decompression over the compressed file, from its start. */
 class Pass {
@@ -56,7 +54,7 @@ class Pass {
 
   /** `chunk`: bytes written at a time; from `fineFrom` on, `FINE` bytes. */
   constructor(
-    private readonly source: SourceRead,
+    private readonly source: ReadAtAsync,
     private readonly packets: () => number,
     private readonly chunk: number,
     private readonly fineFrom: number,
@@ -113,11 +111,10 @@ export class GunzipSource {
   private packets = 0;
   private ended = false;
   /** Why the stream failed (damaged data), once it has for good. */
-  private failure: unknown;
-  private failed = false;
+  private failure: { error: unknown } | undefined;
 
   constructor(
-    private readonly source: SourceRead,
+    private readonly source: ReadAtAsync,
     private readonly chunk = 1 << 16,
   ) {
     this.pass = new Pass(source, () => this.packets, chunk, Infinity);
@@ -145,7 +142,7 @@ export class GunzipSource {
     while (n < buffer.length) {
       if (this.pending === undefined) {
         if (this.ended) break;
-        if (this.failed) {
+        if (this.failure) {
           if (n > 0) break; // these bytes first; the damage at the next call
           throw this.damaged();
         }
@@ -167,8 +164,7 @@ export class GunzipSource {
         } catch (e) {
           if (this.pass.sourceError) throw this.pass.sourceError.error;
           if (this.fine) {
-            this.failed = true;
-            this.failure = e;
+            this.failure = { error: e };
           } else {
             this.fine = true;
             const failedAt = this.pass.position;
@@ -197,7 +193,7 @@ export class GunzipSource {
   }
 
   private damaged(): CaptureError {
-    const e = this.failure;
+    const e = this.failure?.error;
     const code = (e as { code?: unknown } | undefined)?.code;
     const why =
       code === 'Z_BUF_ERROR'
