@@ -175,6 +175,27 @@ test('capture origin: TT210 at the end says the capture may have stopped first, 
   ]);
 });
 
+test('TT210: data lost at the end is never acknowledged, though the peer acknowledged what came before it', () => {
+  const tt210 = (text: string): string[] => check(text).diagnostics.filter((d) => d.code === 'TT210').map((d) => `${d.line + 1}: ${d.message}`);
+  // The server's ACK of the handshake (ack=101) ends where the lost data starts: it answers none of it.
+  const first = HS + 'client -x server: PSH,ACK seq=101 ack=301 len=10\n';
+  assert.deepEqual(tt210(first), [
+    '5: This segment of client is never acknowledged: by the end of the trace server has not acknowledged 101 onward (the segment or its answer was lost), so client keeps retransmitting or gives up.',
+  ]);
+  const later = HS + 'client -> server: PSH,ACK seq=101 ack=301 len=10\nserver -> client: ACK seq=301 ack=111\nclient -x server: PSH,ACK seq=111 ack=301 len=10\n';
+  assert.deepEqual(tt210(later), [
+    '7: This segment of client is never acknowledged: by the end of the trace server has not acknowledged 111 onward (the segment or its answer was lost), so client keeps retransmitting or gives up.',
+  ]);
+  // Acknowledged in part: the peer did answer, and the rest is the sender's to send again.
+  assert.deepEqual(tt210(HS + 'client -> server: PSH,ACK seq=101 ack=301 len=10\nserver -> client: ACK seq=301 ack=105\n').filter((m) => m.includes('never acknowledged')), []);
+  // Data that arrives and goes unanswered is one story, told once, on the segment the receiver owes an answer.
+  const burst = HS + 'client -> server: PSH,ACK seq=101 ack=301 len=10\nclient -> server: PSH,ACK seq=111 ack=301 len=10\n';
+  assert.deepEqual(tt210(burst), ['6: server never answers this data: what arrives is acknowledged (ack=121).']);
+  assert.deepEqual(tt210(`option origin=capture\n${burst}`), [
+    '7: The capture ends before server answers this data (ack=121): it stopped first, or the answer was lost or not captured.',
+  ]);
+});
+
 test('data on the SYN: accepted by the SYN,ACK (TCP Fast Open: the server may send before the handshake completes) or declined and sent again', () => {
   const codes = (text: string): string[] => check(text).diagnostics.filter((d) => d.severity !== 'information').map((d) => `${d.code}@${d.line + 1}`);
   const syn = 'server: listen\nclient -> server: SYN seq=100 len=10\n';

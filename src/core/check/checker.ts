@@ -21,7 +21,7 @@ import {
 } from '../syntax/ast';
 import { intField, lineOffset, newSegRecords, numField, parse, parseDuration, setName, setTok, timeSpec, utf8Length, type ParseTuning, type StatementSink } from '../syntax/parser';
 import { flagText, segmentArrives, sendSegment, userCall, type Ctx, type Finding, type FindingAt, type Seg } from '../tcp/rfc9293';
-import { seqAdd, seqDiff, seqGe, seqGt, seqLe } from '../tcp/seq';
+import { seqAdd, seqDiff, seqGt, seqLe } from '../tcp/seq';
 import { CLOSED, LISTEN, STATE_DOCS, TIME_WAIT, stateName } from '../tcp/states';
 import { Tcb, type SegmentRef } from '../tcp/tcb';
 import { CODES } from './codes';
@@ -1266,9 +1266,12 @@ class Checker {
         const h = t.unackedHead;
         const line = q[h + 1];
         const peerName = this.endpoints[1 - e]?.name ?? 'the peer';
-        // Not when the peer did answer (its ACK was lost, or wrong and reported there): its side is the story.
-        const peerAnswered = peer.lastAckSent !== undefined && seqGe(peer.lastAckSent, q[h + 4]);
-        if (!peerAnswered && line !== peer.unanswered?.ref.line && line !== answeredLine) {
+        // Not when the peer did answer (its ACK was lost, or wrong and reported there), nor when the peer
+        // got data it never answered (reported on that segment): its side is the story. An ACK only counts
+        // if it covers part of this segment: an earlier ACK up to its first byte answered something else.
+        const peerAnswered = peer.lastAckSent !== undefined && seqGt(peer.lastAckSent, q[h + 4]);
+        const peerReported = peer.unanswered !== undefined && peer.state !== CLOSED;
+        if (!peerAnswered && !peerReported && line !== answeredLine) {
           const from = this.fmt(e, t.sndUna ?? q[h]);
           this.add(
             'TT210',
