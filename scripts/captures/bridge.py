@@ -13,7 +13,9 @@ Rules (repeatable --rule): DIR:KIND:N:ACTION
           SYN/FIN), any (any TCP frame)
   N       which frame of that kind, counting from 1 in that direction
   ACTION  drop, or hold=MS (extra delay, so that later frames overtake it)
---loss P --seed S drops a seeded random fraction P of data frames each way.
+--loss P --seed S drops a seeded random fraction P of data frames each way
+(of any TCP frame with --loss-any). --jitter MS delays a seeded tenth of the
+TCP frames by up to MS milliseconds more, so that later frames overtake them.
 """
 import argparse
 import heapq
@@ -94,6 +96,8 @@ def main():
     ap.add_argument('--rule', action='append', default=[])
     ap.add_argument('--loss', type=float, default=0.0)
     ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--loss-any', action='store_true', help='random loss hits any TCP frame, not only data')
+    ap.add_argument('--jitter', type=float, default=0.0, help='a tenth of TCP frames wait up to this many ms more (reordering)')
     args = ap.parse_args()
     rules = [Rule(r) for r in args.rule]
     rng = random.Random(args.seed)
@@ -148,9 +152,11 @@ def main():
                     continue
                 if action is not None:
                     extra = action.hold
-                if payload and args.loss > 0 and rng.random() < args.loss:
-                    print(f'bridge: dropped a {d} data frame at random', flush=True)
+                if (payload or args.loss_any) and args.loss > 0 and rng.random() < args.loss:
+                    print(f'bridge: dropped a {d} {"data " if payload else ""}frame at random', flush=True)
                     continue
+                if args.jitter > 0 and rng.random() < 0.1:
+                    extra += rng.random() * args.jitter / 1000
             order += 1
             heapq.heappush(queue, (time.monotonic() + delay + extra, order, out[name], frame))
     for s in socks.values():

@@ -62,6 +62,12 @@ FIXTURES = {
     # Both ends send at once over a lossy path (3 % of data frames each way, seeded), seen from each end.
     'lossy-both-ways-client': dict(scenario='both-ways', at='client', delay=5, loss=0.03, seed=7),
     'lossy-both-ways-server': dict(scenario='both-ways', at='server', delay=5, loss=0.03, seed=11),
+    # Loss of any frame (2 %) and reordering (a tenth of the frames up to 20 ms late), seeded. In the
+    # first, an ACK of the client's reaches the server after the FIN and is answered from LAST_ACK,
+    # before the client's last ACK arrives. In the second, a retransmission of the server's is
+    # overtaken by its FIN: it carries the older acknowledgment.
+    'reordered-last-ack': dict(scenario='basic', at='client', delay=16, loss=0.02, seed=119, loss_any=True, jitter=20),
+    'reordered-retransmission': dict(scenario='bulk', at='client', delay=1, loss=0.02, seed=107, loss_any=True, jitter=20),
     # Segmentation offload on the sender (a direct veth pair with the default offloads, no bridge):
     # its capture shows segments far larger than the MSS.
     'offload': dict(scenario='bulk', at='server', direct=True),
@@ -170,7 +176,9 @@ def capture_with(name, spec):
     bridge = subprocess.Popen(
         ['ip', 'netns', 'exec', 'tt-mid', PY, os.path.join(HERE, 'bridge.py'), 'm0', 'm1', '--delay', str(spec.get('delay', 0))]
         + sum((['--rule', r] for r in spec.get('rules', [])), [])
-        + (['--loss', str(spec['loss']), '--seed', str(spec.get('seed', 1))] if spec.get('loss') else []),
+        + (['--loss', str(spec['loss']), '--seed', str(spec.get('seed', 1))] if spec.get('loss') else [])
+        + (['--loss-any'] if spec.get('loss_any') else [])
+        + (['--jitter', str(spec['jitter'])] if spec.get('jitter') else []),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -193,6 +193,19 @@ test('a loss before a receiver-side capture point is inferred; a reordered origi
   assert.ok((codeCounts(re.result).information?.TT305 ?? 0) >= 1);
 });
 
+test('reordering on the way to the capture point: an endpoint never acts on what it cannot have had yet', () => {
+  // The client's last ACK reached the server after the server had answered, from LAST_ACK, a stale
+  // ACK of the client's: the server is not CLOSED before it sends that answer.
+  const last = only('reordered-last-ack.pcap');
+  assert.match(last.text, /^[\d.]+ client ~> server: ACK .* as f14 {2}# frame 14\n[\d.]+ server -> client: ACK .*# frame 15\ndeliver f14\n/m);
+  assert.deepEqual(journey(last.result, 1).slice(-3), ['CLOSE_WAIT', 'LAST_ACK', 'CLOSED']);
+  // The server's retransmission with the older acknowledgment was sent before its FIN (which
+  // acknowledges the client's FIN), and overtaken by it.
+  const re = only('reordered-retransmission.pcap');
+  assert.match(re.text, /^server ~> client: ACK seq=\d+ ack=(\d+) .* as f169 {2}# frame 169, captured at [\d.]+: sent before frame 167, which overtook it\n(?:.*\n){1,3}deliver f164\n[\d.]+ server -> client: FIN,ACK .*# frame 167$/m);
+  for (const t of [last, re]) assert.deepEqual(t.result.diagnostics.filter((d) => d.severity !== 'information').map((d) => d.code), []);
+});
+
 test('ECN negotiated on the handshake: its flags are written and checked', () => {
   const t = only('ecn.pcap');
   assert.match(t.text, /^[\d.]+ client -> server: SYN,ECE,CWR seq=/m);

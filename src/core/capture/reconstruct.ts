@@ -13,7 +13,10 @@
  *      stack that had the ACK would not resend acknowledged bytes (this is
  *      what shows the crossing in a simultaneous open: each SYN,ACK answers
  *      the peer's SYN, not the peer's SYN,ACK);
- *  (c) s is a RST and t is not: after an acceptable RST Y has no connection.
+ *  (c) s is a RST and t is not: after an acceptable RST Y has no connection;
+ *  (d) s acknowledges the FIN Y sent in LAST_ACK, and t is not a RST: after
+ *      that ACK, Y is CLOSED (a stale segment of X's that reached Y first, out
+ *      of window there, is answered with an ACK from LAST_ACK).
  * Evidence that Y had received s: t acknowledges it (cumulatively or in a
  * SACK block), or t is the RST that answers it.
  *
@@ -34,7 +37,7 @@
  * receiver acknowledges before any filler is seen is bytes the capture itself
  * missed: it stays a gap.
  */
-import { ACK, RST, SYN } from '../syntax/ast';
+import { ACK, FIN, RST, SYN } from '../syntax/ast';
 import { seqDiff } from '../tcp/seq';
 import type { SegmentTable } from './tracker';
 
@@ -54,6 +57,8 @@ export interface DeliveryPlan {
   moved: Int32Array;
   /** Segments lost before the capture point, inferred from a hole and its retransmission. */
   inferred: InferredLoss[];
+  /** Moved segments that were overtaken by a segment other than the one their send is written before. */
+  overtaken?: Map<number, number>;
 }
 
 export interface InferredLoss {
@@ -71,6 +76,8 @@ export interface InferredLoss {
 const HORIZON = 5;
 /** Candidates examined per question, so that pathological captures stay linear. */
 const SCAN = 64;
+/** Segments looked back over for a segment whose acknowledgment went back. */
+const LOOK_BACK = 1024;
 
 /**
  * Arrays planDeliveries and the writer reuse from one connection to the next
@@ -224,7 +231,29 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
     return false;
   };
 
-  /** The last receiver segment that shows it had not yet got segment i (evidence b and c), or -1. */
+  /**
+   * The FIN of the receiver of segment i that i acknowledges, when the receiver sent it in LAST_ACK
+   * (it had the FIN of i's sender by then), or -1.
+   */
+  const lastAck = (i: number): number => {
+    const x = s.dir[i];
+    const ly = list[1 - x];
+    for (let k = after(1 - x, i) - 1, c = 0; k >= 0 && c < SCAN; k--, c++) {
+      const f = ly[k];
+      if (!(s.flags[f] & FIN) || s.flags[f] & RST) continue;
+      if (uack[i] < uend[f]) return -1;
+      // i's side's FIN, delivered before f was sent.
+      const lx = list[x];
+      for (let q = at[i] - 1, d = 0; q >= 0 && d < SCAN; q--, d++) {
+        const g = lx[q];
+        if (s.flags[g] & FIN && !(s.flags[g] & RST)) return pos[g] >= 0 && pos[g] < f ? f : -1;
+      }
+      return -1;
+    }
+    return -1;
+  };
+
+  /** The last receiver segment that shows it had not yet got segment i (evidence b, c and d), or -1. */
   const notYet = (i: number): number => {
     const x = s.dir[i];
     const y = 1 - x;
@@ -236,6 +265,15 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
         const j = r[k];
         if (s.time[j] > limit) break;
         if (useq[j] < uack[i]) e = j;
+      }
+    }
+    if (s.flags[i] & ACK && lastAck(i) >= 0) {
+      // (d): after the ACK of its FIN, an endpoint in LAST_ACK is CLOSED and sends nothing but RSTs.
+      const ly = list[y];
+      for (let k = after(y, i), c = 0; k < ly.length && c < SCAN; k++, c++) {
+        const j = ly[k];
+        if (s.time[j] > limit) break;
+        if (!(s.flags[j] & RST)) e = j;
       }
     }
     if (s.flags[i] & RST) {
@@ -296,7 +334,55 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
     pos[i] = p;
     floor[x] = p;
   }
-  return { pos, useq, uack, resent, moved, inferred };
+  const overtaken = moveStaleAcks(s, useq, uack, pos, moved);
+  return { pos, useq, uack, resent, moved, inferred, overtaken };
+}
+
+/**
+ * A stack's acknowledgment never goes back: RCV.NXT only grows, and every segment carries it. So a
+ * segment captured after one of the same sender with a higher ack was sent before it, and overtaken
+ * on the way to the capture point (which is then nearer its receiver). Its send is written where it
+ * was sent: before the first delivery that took its sender beyond that ack. Without the move, its
+ * sender would seem to take back an acknowledgment (TT306), or to leave unacknowledged a FIN it had
+ * already received (TT302). Returns the segment that overtook each one moved.
+ */
+export function moveStaleAcks(s: Pick<SegmentTable, 'length' | 'dir' | 'flags' | 'occupies'>, useq: Float64Array, uack: Float64Array, pos: Int32Array, moved: Int32Array): Map<number, number> | undefined {
+  const n = s.length;
+  let overtaken: Map<number, number> | undefined;
+  const maxAck = [-Infinity, -Infinity];
+  const acks = (k: number): boolean => !(s.flags[k] & RST) && uack[k] === uack[k];
+  for (let i = 0; i < n; i++) {
+    if (!acks(i)) continue;
+    const x = s.dir[i];
+    const a = uack[i];
+    if (a >= maxAck[x]) {
+      maxAck[x] = a;
+      continue;
+    }
+    if (moved[i] >= 0) continue;
+    // The segment that overtook it: the first of its sender's, going back, in the run of higher acks.
+    let by = -1;
+    for (let k = i - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
+      if (s.dir[k] !== x || !acks(k)) continue;
+      if (uack[k] <= a) break;
+      by = k;
+    }
+    // Where its sender first had more than `a`: the earliest delivery of the peer's byte `a`.
+    let at = i;
+    for (let k = i - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
+      if (s.dir[k] !== x && !(s.flags[k] & RST) && useq[k] <= a && a < useq[k] + s.occupies(k) && pos[k] >= 0 && pos[k] < at) at = pos[k];
+    }
+    if (by < 0 || at >= i) continue;
+    // Only where it fits: its bytes, or for a bare ACK its sequence number, already sent by then.
+    let sent = -Infinity;
+    for (let k = at - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
+      if (s.dir[k] === x && !(s.flags[k] & RST)) sent = Math.max(sent, useq[k] + s.occupies(k));
+    }
+    if (useq[i] + s.occupies(i) > sent) continue;
+    moved[i] = at;
+    (overtaken ??= new Map()).set(i, by);
+  }
+  return overtaken;
 }
 
 /** Reordered originals and losses before the capture point, from holes in each sender's bytes. */

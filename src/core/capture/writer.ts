@@ -324,7 +324,7 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions, 
     if (movedHead !== undefined) {
       for (let k = movedHead[i]; k >= 0; k = movedNext![k]) {
         const lost = pos[k] < 0;
-        segmentLine(sink, s, k, names, pre, digits, lost ? 1 : 2, check, `frame ${frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${frame[i]}, which overtook it`);
+        segmentLine(sink, s, k, names, pre, digits, lost ? 1 : 2, check, `frame ${frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${frame[plan.overtaken?.get(k) ?? i]}, which overtook it`);
       }
     }
     const p = pos[i];

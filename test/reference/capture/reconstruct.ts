@@ -3,6 +3,8 @@
 // except to make a deliberate change of behaviour here too, each listed below (so that the tests still hold
 // the optimized import to the same output):
 // - A SYN has arrived once its SYN is acknowledged, whatever became of data on it (TCP Fast Open declined).
+// - Evidence (d): after the ACK of the FIN it sent in LAST_ACK, the receiver sends nothing but RSTs.
+// - A segment whose acknowledgment goes back was overtaken: its send is moved (moveStaleAcks, shared with src).
 /**
  * Both ends' view from one capture point (spec section 8). A capture shows
  * when each segment passed the capture point; its receiver may have got it
@@ -39,7 +41,8 @@
  * receiver acknowledges before any filler is seen is bytes the capture itself
  * missed: it stays a gap.
  */
-import { ACK, RST, SYN } from '../../../src/core/syntax/ast';
+import { moveStaleAcks } from '../../../src/core/capture/reconstruct';
+import { ACK, FIN, RST, SYN } from '../../../src/core/syntax/ast';
 import { seqDiff } from '../../../src/core/tcp/seq';
 import type { SegmentTable } from './tracker';
 
@@ -59,6 +62,7 @@ export interface DeliveryPlan {
   moved: Int32Array;
   /** Segments lost before the capture point, inferred from a hole and its retransmission. */
   inferred: InferredLoss[];
+  overtaken?: Map<number, number>;
 }
 
 export interface InferredLoss {
@@ -181,7 +185,25 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     return false;
   };
 
-  /** The last receiver segment that shows it had not yet got segment i (evidence b and c), or -1. */
+  /** The FIN of i's receiver that i acknowledges, if sent in LAST_ACK (after i's sender's FIN arrived), or -1. */
+  const lastAck = (i: number): number => {
+    const x = s.dir[i];
+    const ly = list[1 - x];
+    for (let k = after(1 - x, i) - 1, c = 0; k >= 0 && c < SCAN; k--, c++) {
+      const f = ly[k];
+      if (!(s.flags[f] & FIN) || s.flags[f] & RST) continue;
+      if (uack[i] < uend[f]) return -1;
+      const lx = list[x];
+      for (let q = at[i] - 1, d = 0; q >= 0 && d < SCAN; q--, d++) {
+        const g = lx[q];
+        if (s.flags[g] & FIN && !(s.flags[g] & RST)) return pos[g] >= 0 && pos[g] < f ? f : -1;
+      }
+      return -1;
+    }
+    return -1;
+  };
+
+  /** The last receiver segment that shows it had not yet got segment i (evidence b, c and d), or -1. */
   const notYet = (i: number): number => {
     const x = s.dir[i];
     const y = 1 - x;
@@ -193,6 +215,14 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
         const j = r[k];
         if (s.time[j] > limit) break;
         if (useq[j] < uack[i]) e = j;
+      }
+    }
+    if (s.flags[i] & ACK && lastAck(i) >= 0) {
+      const ly = list[y];
+      for (let k = after(y, i), c = 0; k < ly.length && c < SCAN; k++, c++) {
+        const j = ly[k];
+        if (s.time[j] > limit) break;
+        if (!(s.flags[j] & RST)) e = j;
       }
     }
     if (s.flags[i] & RST) {
@@ -253,7 +283,8 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     pos[i] = p;
     floor[x] = p;
   }
-  return { pos, useq, uack, resent, moved, inferred };
+  const overtaken = moveStaleAcks(s, useq, uack, pos, moved);
+  return { pos, useq, uack, resent, moved, inferred, overtaken };
 }
 
 /** Reordered originals and losses before the capture point, from holes in each sender's bytes. */

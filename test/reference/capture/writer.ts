@@ -1,5 +1,7 @@
 // FROZEN REFERENCE: src/core/capture/writer.ts as of commit 45b3c5a, before the import was made faster.
-// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit.
+// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit,
+// except to make a deliberate change of behaviour here too, each listed below:
+// - A send moved because its acknowledgment went back names the segment that overtook it (plan.overtaken).
 /**
  * A tracked connection as a `.tcptrace` file (spec section 8): `option
  * origin=capture`, real addresses, times and numbers, the options seen on the
@@ -251,7 +253,7 @@ export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
     for (; inf < inferred.length && inferred[inf].before === i; inf++) w(inferredLine(s, inferred[inf], names));
     for (let k = movedHead[i]; k >= 0; k = movedNext[k]) {
       const lost = plan.pos[k] < 0;
-      w(segmentLine(s, k, names, digits, lost ? '-x' : '~>', `frame ${s.frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${s.frame[i]}, which overtook it`));
+      w(segmentLine(s, k, names, digits, lost ? '-x' : '~>', `frame ${s.frame[k]}, captured at ${fmtTime(s.time[k], digits)}: sent before frame ${s.frame[plan.overtaken?.get(k) ?? i]}, which overtook it`));
     }
     const p = plan.pos[i];
     if (plan.moved[i] < 0) w(segmentLine(s, i, names, digits, p < 0 ? '-x' : p === i ? '->' : '~>'));
