@@ -314,7 +314,9 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
     const u = acknowledger(i);
     if (occ) {
       const k = resentAt(i);
-      if (k >= 0 && (u < 0 || u > k) && !dsackAfter(i, k) && !echoed(i, k)) {
+      // Lost, unless the receiver says otherwise: a D-SACK, a timestamp echo, or an acknowledgment of
+      // bytes of it that no resend before that acknowledgment carried (a resend can be cut shorter).
+      if (k >= 0 && (u < 0 || u > k) && !dsackAfter(i, k) && !echoed(i, k) && (u < 0 || resendsCover(resends[x], i, u, useq, uend))) {
         pos[i] = -1;
         continue;
       }
@@ -362,17 +364,23 @@ export function moveStaleAcks(s: Pick<SegmentTable, 'length' | 'dir' | 'flags' |
     if (moved[i] >= 0) continue;
     // The segment that overtook it: the first of its sender's, going back, in the run of higher acks.
     let by = -1;
+    // Its sender's last segment with a lower ack was sent before it: the move stays after that one.
+    // (With the same ack, the order is unknown; a moved segment was not sent where it was captured.)
+    let prev = -1;
     for (let k = i - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
       if (s.dir[k] !== x || !acks(k)) continue;
-      if (uack[k] <= a) break;
-      by = k;
+      if (uack[k] < a && moved[k] < 0) {
+        prev = k;
+        break;
+      }
+      if (uack[k] > a) by = k;
     }
     // Where its sender first had more than `a`: the earliest delivery of the peer's byte `a`.
     let at = i;
     for (let k = i - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
       if (s.dir[k] !== x && !(s.flags[k] & RST) && useq[k] <= a && a < useq[k] + s.occupies(k) && pos[k] >= 0 && pos[k] < at) at = pos[k];
     }
-    if (by < 0 || at >= i) continue;
+    if (by < 0 || at >= i || at <= prev) continue;
     // Only where it fits: its bytes, or for a bare ACK its sequence number, already sent by then.
     let sent = -Infinity;
     for (let k = at - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
@@ -383,6 +391,25 @@ export function moveStaleAcks(s: Pick<SegmentTable, 'length' | 'dir' | 'flags' |
     (overtaken ??= new Map()).set(i, by);
   }
   return overtaken;
+}
+
+/**
+ * Whether the resends `r` (one side's, in capture order) captured after segment i and before
+ * segment u carry every byte of segment i.
+ */
+export function resendsCover(r: readonly number[], i: number, u: number, useq: Float64Array, uend: Float64Array): boolean {
+  const parts: number[][] = [];
+  for (let k = lowerBound(r, i + 1), c = 0; k < r.length && c < SCAN && r[k] < u; k++, c++) {
+    const j = r[k];
+    if (useq[j] < uend[i] && uend[j] > useq[i]) parts.push([useq[j], uend[j]]);
+  }
+  parts.sort((a, b) => a[0] - b[0]);
+  let covered = useq[i];
+  for (const [from, to] of parts) {
+    if (from > covered) break;
+    if (to > covered) covered = to;
+  }
+  return covered >= uend[i];
 }
 
 /** Reordered originals and losses before the capture point, from holes in each sender's bytes. */

@@ -672,7 +672,7 @@ function checkAck(S: Tcb, peer: Tcb, seg: Seg, ctx: Ctx, f: Finding[]): void {
     } else if (S.lastAckSent !== undefined && seqLt(v, S.lastAckSent)) {
       f.push({
         code: 'TT306',
-        message: `Acknowledgment goes backwards: ${ctx.me} already acknowledged up to ${ctx.num('peer', S.lastAckSent)}; an ACK never takes that back (here ack=${ctx.num('peer', expected)}).`,
+        message: `Acknowledgment goes backwards: ${ctx.me} already acknowledged up to ${ctx.num('peer', S.lastAckSent)}, and an ACK never takes that back; ack=${ctx.num('peer', v)} is below it (here it is ack=${ctx.num('peer', expected)}).`,
         at: 'ack',
         fix: { kind: 'ack', value: expected },
       });

@@ -5,6 +5,7 @@
 // - A SYN has arrived once its SYN is acknowledged, whatever became of data on it (TCP Fast Open declined).
 // - Evidence (d): after the ACK of the FIN it sent in LAST_ACK, the receiver sends nothing but RSTs.
 // - A segment whose acknowledgment goes back was overtaken: its send is moved (moveStaleAcks, shared with src).
+// - A segment resent in part only is not lost when its receiver acknowledges the rest (resendsCover, shared).
 /**
  * Both ends' view from one capture point (spec section 8). A capture shows
  * when each segment passed the capture point; its receiver may have got it
@@ -41,7 +42,7 @@
  * receiver acknowledges before any filler is seen is bytes the capture itself
  * missed: it stays a gap.
  */
-import { moveStaleAcks } from '../../../src/core/capture/reconstruct';
+import { moveStaleAcks, resendsCover } from '../../../src/core/capture/reconstruct';
 import { ACK, FIN, RST, SYN } from '../../../src/core/syntax/ast';
 import { seqDiff } from '../../../src/core/tcp/seq';
 import type { SegmentTable } from './tracker';
@@ -263,7 +264,7 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     const u = acknowledger(i);
     if (occ) {
       const k = resentAt(i);
-      if (k >= 0 && (u < 0 || u > k) && !dsackAfter(i, k) && !echoed(i, k)) {
+      if (k >= 0 && (u < 0 || u > k) && !dsackAfter(i, k) && !echoed(i, k) && (u < 0 || resendsCover(resends[x], i, u, useq, uend))) {
         pos[i] = -1;
         continue;
       }
