@@ -237,21 +237,14 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
    */
   const lastAck = (i: number): number => {
     const x = s.dir[i];
-    const ly = list[1 - x];
-    for (let k = after(1 - x, i) - 1, c = 0; k >= 0 && c < SCAN; k--, c++) {
-      const f = ly[k];
-      if (!(s.flags[f] & FIN) || s.flags[f] & RST) continue;
-      if (uack[i] < uend[f]) return -1;
-      // i's side's FIN, delivered before f was sent.
-      const lx = list[x];
-      for (let q = at[i] - 1, d = 0; q >= 0 && d < SCAN; q--, d++) {
-        const g = lx[q];
-        if (s.flags[g] & FIN && !(s.flags[g] & RST)) return pos[g] >= 0 && pos[g] < f ? f : -1;
-      }
-      return -1;
-    }
-    return -1;
+    const f = lastFin[1 - x];
+    if (f < 0 || uack[i] < uend[f]) return -1;
+    // i's side's FIN, delivered before f was sent.
+    const g = lastFin[x];
+    return g >= 0 && pos[g] >= 0 && pos[g] < f ? f : -1;
   };
+  /** Per side, its last FIN captured before the segment the loop below is at. */
+  const lastFin = [-1, -1];
 
   /** The last receiver segment that shows it had not yet got segment i (evidence b, c and d), or -1. */
   const notYet = (i: number): number => {
@@ -267,19 +260,14 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
         if (useq[j] < uack[i]) e = j;
       }
     }
-    if (s.flags[i] & ACK && lastAck(i) >= 0) {
-      // (d): after the ACK of its FIN, an endpoint in LAST_ACK is CLOSED and sends nothing but RSTs.
+    // (c) after a RST, (d) after the ACK of the FIN it sent in LAST_ACK, the receiver is CLOSED:
+    // it sends nothing but RSTs.
+    const rst = (s.flags[i] & RST) !== 0;
+    if (rst || (lastFin[y] >= 0 && s.flags[i] & ACK && lastAck(i) >= 0)) {
       const ly = list[y];
-      for (let k = after(y, i), c = 0; k < ly.length && c < SCAN; k++, c++) {
-        const j = ly[k];
-        if (s.time[j] > limit) break;
-        if (!(s.flags[j] & RST)) e = j;
-      }
-    }
-    if (s.flags[i] & RST) {
-      const ly = list[y];
-      const end = s.time[i] + 2;
-      for (let k = after(y, i), c = 0; k < ly.length && c < 1024; k++, c++) {
+      const end = s.time[i] + (rst ? 2 : HORIZON);
+      const most = rst ? 1024 : SCAN;
+      for (let k = after(y, i), c = 0; k < ly.length && c < most; k++, c++) {
         const j = ly[k];
         if (s.time[j] > end) break;
         if (!(s.flags[j] & RST)) e = j;
@@ -308,6 +296,7 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
 
   const floor = [-1, -1];
   for (let i = 0; i < n; i++) {
+    if (i > 0 && s.flags[i - 1] & FIN && !(s.flags[i - 1] & RST)) lastFin[s.dir[i - 1]] = i - 1;
     const x = s.dir[i];
     const y = 1 - x;
     const occ = s.occupies(i) > 0 && !(s.flags[i] & RST);
@@ -354,11 +343,11 @@ export function moveStaleAcks(s: Pick<SegmentTable, 'length' | 'dir' | 'flags' |
   const maxAck = [-Infinity, -Infinity];
   const acks = (k: number): boolean => !(s.flags[k] & RST) && uack[k] === uack[k];
   for (let i = 0; i < n; i++) {
-    if (!acks(i)) continue;
     const x = s.dir[i];
     const a = uack[i];
-    if (a >= maxAck[x]) {
-      maxAck[x] = a;
+    // (NaN, no ACK, fails this test too.)
+    if (!(a < maxAck[x]) || s.flags[i] & RST) {
+      if (a >= maxAck[x] && !(s.flags[i] & RST)) maxAck[x] = a;
       continue;
     }
     if (moved[i] >= 0) continue;
@@ -401,6 +390,8 @@ export function resendsCover(r: readonly number[], i: number, u: number, useq: F
   const parts: number[][] = [];
   for (let k = lowerBound(r, i + 1), c = 0; k < r.length && c < SCAN && r[k] < u; k++, c++) {
     const j = r[k];
+    // Usually one resend carries it all.
+    if (useq[j] <= useq[i] && uend[j] >= uend[i]) return true;
     if (useq[j] < uend[i] && uend[j] > useq[i]) parts.push([useq[j], uend[j]]);
   }
   parts.sort((a, b) => a[0] - b[0]);

@@ -190,12 +190,12 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
   const lastAck = (i: number): number => {
     const x = s.dir[i];
     const ly = list[1 - x];
-    for (let k = after(1 - x, i) - 1, c = 0; k >= 0 && c < SCAN; k--, c++) {
+    for (let k = after(1 - x, i) - 1; k >= 0; k--) {
       const f = ly[k];
       if (!(s.flags[f] & FIN) || s.flags[f] & RST) continue;
       if (uack[i] < uend[f]) return -1;
       const lx = list[x];
-      for (let q = at[i] - 1, d = 0; q >= 0 && d < SCAN; q--, d++) {
+      for (let q = at[i] - 1; q >= 0; q--) {
         const g = lx[q];
         if (s.flags[g] & FIN && !(s.flags[g] & RST)) return pos[g] >= 0 && pos[g] < f ? f : -1;
       }
@@ -218,18 +218,14 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
         if (useq[j] < uack[i]) e = j;
       }
     }
-    if (s.flags[i] & ACK && lastAck(i) >= 0) {
+    // (c) after a RST, (d) after the ACK of the FIN it sent in LAST_ACK, the receiver is CLOSED:
+    // it sends nothing but RSTs.
+    const rst = (s.flags[i] & RST) !== 0;
+    if (rst || (s.flags[i] & ACK && lastAck(i) >= 0)) {
       const ly = list[y];
-      for (let k = after(y, i), c = 0; k < ly.length && c < SCAN; k++, c++) {
-        const j = ly[k];
-        if (s.time[j] > limit) break;
-        if (!(s.flags[j] & RST)) e = j;
-      }
-    }
-    if (s.flags[i] & RST) {
-      const ly = list[y];
-      const end = s.time[i] + 2;
-      for (let k = after(y, i), c = 0; k < ly.length && c < 1024; k++, c++) {
+      const end = s.time[i] + (rst ? 2 : HORIZON);
+      const most = rst ? 1024 : SCAN;
+      for (let k = after(y, i), c = 0; k < ly.length && c < most; k++, c++) {
         const j = ly[k];
         if (s.time[j] > end) break;
         if (!(s.flags[j] & RST)) e = j;
