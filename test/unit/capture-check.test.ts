@@ -108,7 +108,8 @@ function assertStreamsAsWhole(bytes: Uint8Array, what: string, packets: number, 
       check: {},
       chunk: (s, b) => {
         const text = decoder.decode(b);
-        assert.ok(text.length >= chunkBytes && text.endsWith('\n'), `${what}, connection ${s.id}: a chunk of ${text.length} characters, or not whole lines`);
+        // In bytes: the title's arrow is one character and three bytes.
+        assert.ok(b.length >= chunkBytes && text.endsWith('\n'), `${what}, connection ${s.id}: a chunk of ${b.length} bytes, or not whole lines`);
         chunks.set(s.id, [...(chunks.get(s.id) ?? []), text]);
       },
     },
