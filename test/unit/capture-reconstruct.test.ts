@@ -48,15 +48,14 @@ const HANDSHAKE: Seg[] = [
   ['c', 20, ACK, 101, 1001, 0],
 ];
 
+/** After the handshake, the server sends 1001-1101 and 1101-1201; the client has the second only (SACK). */
+const HOLE: Seg[] = [...HANDSHAKE, ['s', 30, ACK, 1001, 101, 100], ['s', 31, ACK, 1101, 101, 100], ['c', 40, ACK, 101, 1001, 0, [1101, 1201]]];
+
 test('a segment resent in part only was not lost when the receiver acknowledges the rest', () => {
-  // The server sends 1001-1101 and 1101-1201; the client has the second only (SACK), the server
-  // resends 1001-1093 (a resend may be cut shorter, for more SACK blocks), and the client then
+  // The server resends 1001-1093 (a resend may be cut shorter, for more SACK blocks), and the client then
   // acknowledges 1201: bytes 1093-1101 came in the first copy, which was late, not lost.
   const text = trace([
-    ...HANDSHAKE,
-    ['s', 30, ACK, 1001, 101, 100],
-    ['s', 31, ACK, 1101, 101, 100],
-    ['c', 40, ACK, 101, 1001, 0, [1101, 1201]],
+    ...HOLE,
     ['s', 50, ACK, 1001, 101, 92],
     ['c', 60, ACK, 101, 1201, 0],
   ]);
@@ -64,10 +63,7 @@ test('a segment resent in part only was not lost when the receiver acknowledges 
   assert.deepEqual(nonInformation(text), [], text);
   // Resent whole, it is lost, as before.
   const whole = trace([
-    ...HANDSHAKE,
-    ['s', 30, ACK, 1001, 101, 100],
-    ['s', 31, ACK, 1101, 101, 100],
-    ['c', 40, ACK, 101, 1001, 0, [1101, 1201]],
+    ...HOLE,
     ['s', 50, ACK, 1001, 101, 100],
     ['c', 60, ACK, 101, 1201, 0],
   ]);
@@ -79,10 +75,7 @@ test("a segment captured after one of its sender's with a newer acknowledgment w
   // Captured at the client: the server's retransmission of 1001 (ack=101) comes after the server's
   // FIN, which acknowledges the client's data (ack=111): it was sent first, and overtaken.
   const text = trace([
-    ...HANDSHAKE,
-    ['s', 30, ACK, 1001, 101, 100],
-    ['s', 31, ACK, 1101, 101, 100],
-    ['c', 40, ACK, 101, 1001, 0, [1101, 1201]],
+    ...HOLE,
     ['c', 41, ACK, 101, 1001, 10, [1101, 1201]],
     ['s', 50, ACK, 1001, 101, 100],
     ['c', 60, ACK, 111, 1201, 0],
