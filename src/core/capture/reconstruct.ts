@@ -231,6 +231,8 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
     return false;
   };
 
+  /** Per side, its last FIN captured before the segment the main loop below is at. */
+  const lastFin = [-1, -1];
   /**
    * The FIN of the receiver of segment i that i acknowledges, when the receiver sent it in LAST_ACK
    * (it had the FIN of i's sender by then), or -1.
@@ -243,8 +245,6 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
     const g = lastFin[x];
     return g >= 0 && pos[g] >= 0 && pos[g] < f ? f : -1;
   };
-  /** Per side, its last FIN captured before the segment the loop below is at. */
-  const lastFin = [-1, -1];
 
   /** The last receiver segment that shows it had not yet got segment i (evidence b, c and d), or -1. */
   const notYet = (i: number): number => {
@@ -325,7 +325,7 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
     pos[i] = p;
     floor[x] = p;
   }
-  const overtaken = moveStaleAcks(s, useq, uack, pos, moved);
+  const overtaken = moveStaleAcks(s, useq, uack, uend, pos, moved);
   return { pos, useq, uack, resent, moved, inferred, overtaken };
 }
 
@@ -337,7 +337,7 @@ export function planDeliveries(s: SegmentTable, scratch: PlanScratch = new PlanS
  * sender would seem to take back an acknowledgment (TT306), or to leave unacknowledged a FIN it had
  * already received (TT302). Returns the segment that overtook each one moved.
  */
-export function moveStaleAcks(s: Pick<SegmentTable, 'length' | 'dir' | 'flags' | 'occupies'>, useq: Float64Array, uack: Float64Array, pos: Int32Array, moved: Int32Array): Map<number, number> | undefined {
+export function moveStaleAcks(s: Pick<SegmentTable, 'length' | 'dir' | 'flags'>, useq: Float64Array, uack: Float64Array, uend: Float64Array, pos: Int32Array, moved: Int32Array): Map<number, number> | undefined {
   const n = s.length;
   let overtaken: Map<number, number> | undefined;
   const maxAck = [-Infinity, -Infinity];
@@ -367,15 +367,15 @@ export function moveStaleAcks(s: Pick<SegmentTable, 'length' | 'dir' | 'flags' |
     // Where its sender first had more than `a`: the earliest delivery of the peer's byte `a`.
     let at = i;
     for (let k = i - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
-      if (s.dir[k] !== x && !(s.flags[k] & RST) && useq[k] <= a && a < useq[k] + s.occupies(k) && pos[k] >= 0 && pos[k] < at) at = pos[k];
+      if (s.dir[k] !== x && !(s.flags[k] & RST) && useq[k] <= a && a < uend[k] && pos[k] >= 0 && pos[k] < at) at = pos[k];
     }
     if (by < 0 || at >= i || at <= prev) continue;
     // Only where it fits: its bytes, or for a bare ACK its sequence number, already sent by then.
     let sent = -Infinity;
     for (let k = at - 1, c = 0; k >= 0 && c < LOOK_BACK; k--, c++) {
-      if (s.dir[k] === x && !(s.flags[k] & RST)) sent = Math.max(sent, useq[k] + s.occupies(k));
+      if (s.dir[k] === x && !(s.flags[k] & RST)) sent = Math.max(sent, uend[k]);
     }
-    if (useq[i] + s.occupies(i) > sent) continue;
+    if (uend[i] > sent) continue;
     moved[i] = at;
     (overtaken ??= new Map()).set(i, by);
   }

@@ -280,7 +280,7 @@ export function planDeliveries(s: SegmentTable): DeliveryPlan {
     pos[i] = p;
     floor[x] = p;
   }
-  const overtaken = moveStaleAcks(s, useq, uack, pos, moved);
+  const overtaken = moveStaleAcks(s, useq, uack, uend, pos, moved);
   return { pos, useq, uack, resent, moved, inferred, overtaken };
 }
 
