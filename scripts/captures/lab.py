@@ -10,7 +10,8 @@ The lab: three network namespaces. tt-cli (10.77.0.1, fd77::1) and tt-srv
 two veth pairs and forwards frames with bridge.py, which adds delay, loss and
 reordering (netem is not available here). Offloads are off so that frames are
 wire-sized with valid checksums. A capture runs on one host (the client's
-or the server's interface), as a real one would. Everything the lab creates
+or the server's interface), as a real one would; the copies fixtures capture
+on both interfaces of the middle namespace, so that each packet is seen twice. Everything the lab creates
 is deleted at the end, also on failure. Only the lab's own namespaces carry
 traffic.
 
@@ -78,6 +79,14 @@ FIXTURES = {
     # (accepted), and of the third after the server's key changed (declined: sent again).
     'fast-open': dict(scenario='fast-open', at='server', delay=2, sysctl=FAST_OPEN),
     'fast-open-at-client': dict(scenario='fast-open', at='client', delay=2, sysctl=FAST_OPEN),
+    # Every packet captured twice: in the middle namespace on both of its interfaces (at='mid': tcpdump
+    # -i any, Linux cooked v2 with each interface's index; or dumpcap on both, a pcapng with two
+    # interfaces), as a capture on a host with a bridge or on a router shows it. The dropped frames are
+    # seen once, on the way in. In the IPv6 one, SACK is off, so that the duplicate ACKs are identical.
+    'copies-any': dict(scenario='bulk', at='mid', delay=5, link='LINUX_SLL2', rules=['b2a:data:6:drop']),
+    'copies-any-v6': dict(scenario='bulk', at='mid', delay=5, link='LINUX_SLL2', v6=True, filter='tcp',
+                          rules=['b2a:data:6:drop'], sysctl=[('tt-cli', 'net.ipv4.tcp_sack', '0')]),
+    'copies-two-interfaces': dict(scenario='basic', at='mid', fmt='pcapng', delay=2, rules=['a2b:fin:1:drop']),
 }
 
 
@@ -129,17 +138,20 @@ def wait_line(proc, needle, timeout=10.0, stream='stderr'):
 
 
 def start_capture(spec, path):
-    ns = 'tt-cli' if spec['at'] == 'client' else 'tt-srv'
-    dev = ('c' if spec['at'] == 'client' else 's') + ('1' if spec.get('direct') else '0')
+    ns = {'client': 'tt-cli', 'server': 'tt-srv', 'mid': 'tt-mid'}[spec['at']]
+    devs = ['m0', 'm1'] if spec['at'] == 'mid' else [('c' if spec['at'] == 'client' else 's') + ('1' if spec.get('direct') else '0')]
+    dev = devs[0]
     filt = spec.get('filter', 'tcp')
     if spec.get('fmt') == 'pcapng':
-        cmd = ['dumpcap', '-q', '-i', dev, '-w', path]
+        cmd = ['dumpcap', '-q', '-w', path] + sum((['-i', d] for d in devs), [])
         if filt:
             cmd += ['-f', filt]
         needle = 'Capturing on'
     else:
         # Immediate mode: every packet is written at once, none left in the ring when the capture stops.
         cmd = ['tcpdump', '--immediate-mode', '-U', '-w', path, '-Z', 'root']
+        if spec['at'] == 'mid':
+            cmd += ['-B', '65536']  # twice the packets, in bursts: a larger buffer, or the kernel drops some
         if spec.get('link'):
             cmd += ['-i', 'any', '-y', spec['link']]
         else:

@@ -81,7 +81,7 @@ function fmtDuration(s: number): string {
 
 /** One line describing a connection, as the summary and the editor's quick pick show it. */
 export function describeConnection(c: ConnectionSummary): string {
-  return `${c.names[0]} ${c.endpoints[0].text} → ${c.names[1]} ${c.endpoints[1].text}, ${plural(c.packets, 'packet')}, ${fmtDuration(c.duration)}, ${c.ended}`;
+  return `${c.names[0]} ${c.endpoints[0].text} → ${c.names[1]} ${c.endpoints[1].text}, ${plural(c.packets, 'packet')}${c.copies > 0 ? ` (${c.copies} of them ${c.copies === 1 ? 'a copy' : 'copies'})` : ''}, ${fmtDuration(c.duration)}, ${c.ended}`;
 }
 
 /** How `import` checks the traces it writes. */
@@ -144,6 +144,12 @@ export const LIST_WINDOW = 4096;
 export const STREAM_PACKETS = 100_000;
 
 const NO_COUNTS: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
+
+/** ` (163 of them copies; 2 other packets skipped)`, or less, or nothing. */
+function segmentNotes(copies: number, other: number): string {
+  const notes = [copies > 0 ? `${copies} of them ${copies === 1 ? 'a copy' : 'copies'}` : '', other > 0 ? `${other} other packet${other === 1 ? '' : 's'} skipped` : ''].filter(Boolean);
+  return notes.length > 0 ? ` (${notes.join('; ')})` : '';
+}
 
 /** Whether the file starts as gzip's do. */
 function startsGzip(fd: number): boolean {
@@ -396,7 +402,7 @@ export async function runImport(args: readonly string[], io: ImportIo, opts: Imp
   const links = report.linkTypes.map((t) => LINK_TYPE_NAMES[t] ?? `link type ${t}`).join(', ');
   const other = report.packets - report.segments;
   say(
-    `${a.capture}: ${formatText(report)}${links ? ` (${links})` : ''}, ${plural(report.packets, 'packet')}, ${plural(report.segments, 'TCP segment')}${other > 0 ? ` (${other} other packet${other === 1 ? '' : 's'} skipped)` : ''}, ${plural(report.connections, 'connection')}; ${written} written.\n`,
+    `${a.capture}: ${formatText(report)}${links ? ` (${links})` : ''}, ${plural(report.packets, 'packet')}, ${plural(report.segments, 'TCP segment')}${segmentNotes(report.copies, other)}, ${plural(report.connections, 'connection')}; ${written} written.\n`,
   );
   if (report.error) {
     io.err(`tcptrace-cli: ${a.capture}: damaged at ${damagePlace(report)}: ${report.error.message} The ${plural(report.connections, 'connection')} read before it ${report.connections === 1 ? 'was' : 'were'} imported.\n`);

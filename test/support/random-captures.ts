@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { writeCapture } from '../../bench/capture';
-import { ethernet, ipPacket, pcap, type Rec } from '../fixtures/captures/synth';
+import { Pcapng, ethernet, ipPacket, pcap, sll2 } from '../fixtures/captures/synth';
 
 /** Property-test parameters: the seed fixed under CI (`ciSeed`), random locally; FC_SEED and FC_RUNS override. */
 export function propertyParams(ciSeed: number): (runs: number) => fc.Parameters<unknown> {
@@ -89,7 +89,12 @@ function tupleList(): { src: string; dst: string; sport: number; dport: number }
 const TUPLES = tupleList();
 
 export function buildCapture(segs: RandSeg[]): Uint8Array {
-  const recs: Rec[] = [];
+  return pcap(1, packetsOf(segs).map((p) => ({ ...stamp(p.t), data: ethernet(p.ip) })));
+}
+
+/** The IP packets of `segs`, and their times; `zeroIds`: IPv4 identification 0 on every packet (as some stacks send). */
+function packetsOf(segs: RandSeg[], zeroIds = false): { t: number; ip: number[] }[] {
+  const out: { t: number; ip: number[] }[] = [];
   const seq = new Map<string, number>();
   let t = 1_700_000_000;
   for (const s of segs) {
@@ -109,10 +114,57 @@ export function buildCapture(segs: RandSeg[]): Uint8Array {
     if (s.opts & 2) options.push(4, 2, 8, 10, 0, 0, 1, 0, 0, 0, 0, 9); // SACK-permitted, timestamps
     if (s.opts & 4) options.push(1, 1, 5, 10, ...be32(ack), ...be32((ack + 1448) >>> 0)); // one SACK block
     t += s.dt;
-    const whole = Math.floor(t);
-    recs.push({ sec: whole, frac: Math.floor((t - whole) * 1e6), data: ethernet(ipPacket({ src, dst, sport, dport, seq: mySeq, ack, flags: s.flags, payload: s.len, options })) });
+    out.push({ t, ip: ipPacket({ src, dst, sport, dport, seq: mySeq, ack, flags: s.flags, payload: s.len, options, id: zeroIds ? 0 : undefined }) });
   }
-  return pcap(1, recs);
+  return out;
+}
+
+function stamp(t: number): { sec: number; frac: number } {
+  const whole = Math.floor(t);
+  return { sec: whole, frac: Math.floor((t - whole) * 1e6) };
+}
+
+/** Copies of one packet: how many, on which interface, how much later, and how many packets later in the file. */
+export interface CopySpec {
+  /** The interface the packet itself is on. */
+  home: number;
+  n: number;
+  itf: number;
+  delay: number;
+  defer: number;
+}
+
+export const copyArb: fc.Arbitrary<CopySpec> = fc.record({
+  home: fc.oneof(fc.constant(0), fc.nat({ max: 2 })),
+  n: fc.oneof(fc.constant(0), fc.nat({ max: 2 })),
+  itf: fc.nat({ max: 2 }),
+  delay: fc.constantFrom(0, 0.000001, 0.0005, 1.5),
+  defer: fc.oneof(fc.constant(0), fc.nat({ max: 3 }), fc.nat({ max: 80 })),
+});
+
+/**
+ * A capture of `segs` in which packets are seen more than once (copies[i]
+ * for the i-th, which also says the packet's own interface): a pcapng with three Ethernet interfaces, or a pcap of Linux
+ * cooked v2 frames naming three interface indexes (a capture on `any`). A
+ * copy is the same bytes, on an interface, `delay` seconds later, `defer`
+ * packets later in the file (a pcapng written per interface in bursts).
+ */
+export function buildCopiesCapture(segs: RandSeg[], copies: CopySpec[], opts: { zeroIds: boolean; format: 'pcapng' | 'sll2' }): Uint8Array {
+  const events: { key: number; t: number; itf: number; ip: number[] }[] = [];
+  packetsOf(segs, opts.zeroIds).forEach((p, i) => {
+    const c = copies[i % Math.max(1, copies.length)];
+    events.push({ key: i * 4, t: p.t, itf: c?.home ?? 0, ip: p.ip });
+    if (c === undefined) return;
+    for (let k = 0; k < c.n; k++) events.push({ key: (i + c.defer) * 4 + k + 1, t: p.t + c.delay * (k + 1), itf: (c.itf + k) % 3, ip: p.ip });
+  });
+  events.sort((a, b) => a.key - b.key);
+  if (opts.format === 'sll2') return pcap(276, events.map((e) => ({ ...stamp(e.t), data: sll2(e.ip, 2 + e.itf) })));
+  const ng = new Pcapng().shb().idb(1).idb(1).idb(1);
+  for (const e of events) {
+    const us = Math.round(e.t * 1e6);
+    ng.epb(e.itf, [Math.floor(us / 2 ** 32), us % 2 ** 32], ethernet(e.ip));
+  }
+  return ng.bytes();
 }
 
 function be32(v: number): number[] {

@@ -17,7 +17,7 @@ import fc from 'fast-check';
 import { ByteSink, importCaptureBytes, type ImportReport } from '../../src/core/capture';
 import { importCaptureBytes as referenceImport, type ImportReport as ReferenceReport } from '../reference/capture/import';
 import { Pcapng, ethernet, ipPacket, pcap, type Rec } from '../fixtures/captures/synth';
-import { buildCapture, captureFixtures, mutatedFixtureArb, propertyParams, segArb, withGeneratedCapture } from '../support/random-captures';
+import { buildCapture, buildCopiesCapture, captureFixtures, copyArb, mutatedFixtureArb, propertyParams, segArb, withGeneratedCapture, type RandSeg } from '../support/random-captures';
 
 const params = propertyParams(0x0e9a1);
 const FIXTURES = captureFixtures();
@@ -123,6 +123,29 @@ test('random captures (reused, reset and colliding 4-tuples, late segments, cloc
     fc.property(fc.array(segArb, { minLength: 1, maxLength: 300 }), fc.constantFrom(undefined, 0.5, 0), (segs, linger) => {
       assertSame(buildCapture(segs), linger);
     }),
+    params(150),
+  );
+});
+
+test('random captures with copies (several interfaces, `any`, a mirror port; with and without IPv4 identification) import exactly as the plain rule says', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.tuple(segArb, fc.nat({ max: 3 })), { minLength: 1, maxLength: 300, size: 'large' }),
+      fc.array(copyArb, { minLength: 1, maxLength: 20 }),
+      fc.boolean(),
+      fc.constantFrom('pcapng' as const, 'sll2' as const),
+      fc.constantFrom(undefined, 0.5),
+      (raw, copies, zeroIds, format, linger) => {
+        // Four 4-tuples, so that connections are long and copies come many segments later; and segments
+        // sent again as they were (the same header: a repeat, not a copy, unless its identification says so).
+        const segs: RandSeg[] = [];
+        for (const [s, repeat] of raw) {
+          const prev = segs[segs.length - 1];
+          segs.push(repeat === 0 && prev ? { ...prev, seqDelta: -prev.len, dt: 0.000002 } : { ...s, tuple: s.tuple % 4 });
+        }
+        assertSame(buildCopiesCapture(segs, copies, { zeroIds, format }), linger);
+      },
+    ),
     params(150),
   );
 });

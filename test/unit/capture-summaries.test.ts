@@ -75,7 +75,9 @@ function assertKeptAsSegmentsSay(bytes: Uint8Array, what: string): number {
       const at = `${what}, connection ${c.id}`;
       assert.equal(c.packets, s.length, at);
       assert.equal(c.firstFrame, s.frame[0], at);
-      assert.equal(c.lastFrame, s.frame[s.length - 1], at);
+      // A copy (counted, not stored) may come after the last segment stored.
+      if (c.copies === 0) assert.equal(c.lastFrame, s.frame[s.length - 1], at);
+      else assert.ok(c.lastFrame >= s.frame[s.length - 1], at);
       assert.equal(c.firstTime, s.time[0], at);
       assert.equal(c.lastTime, s.time[s.length - 1], at);
       assert.equal(c.firstFlags, s.flags[0], at);
@@ -97,7 +99,7 @@ function assertKeptAsSegmentsSay(bytes: Uint8Array, what: string): number {
   let t0 = NaN;
   const reader = new CaptureReader((r) => {
     if (Number.isNaN(t0)) t0 = r.sec + r.nsec / 1e9;
-    if (decodeFrame(r.linkType, r.data, r.start, r.caplen, pkt) === undefined) tracker.add(pkt, r.sec + r.nsec / 1e9 - t0, r.frame);
+    if (decodeFrame(r.linkType, r.data, r.start, r.caplen, pkt) === undefined) tracker.add(pkt, r.sec + r.nsec / 1e9 - t0, r.frame, r.interfaceId);
   });
   try {
     reader.push(bytes);

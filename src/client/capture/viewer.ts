@@ -33,7 +33,7 @@ export function listingHtml({ report, connections }: { report: ImportReport; con
     `<p class="summary">${escapeHtml(formatText(report, 'unknown format'))}${links ? ` (${escapeHtml(links)})` : ''} · ${plural(report.packets, 'packet')} · ${plural(
       report.segments,
       'TCP segment',
-    )}${other > 0 ? ` · ${plural(other, 'other packet')} skipped` : ''} · ${plural(connections.length, 'connection')}</p>`,
+    )}${report.copies > 0 ? ` (${report.copies} of them copies, written once)` : ''}${other > 0 ? ` · ${plural(other, 'other packet')} skipped` : ''} · ${plural(connections.length, 'connection')}</p>`,
   );
   const damage = damageText(report);
   if (damage) parts.push(`<p class="error" role="alert">The capture is ${escapeHtml(damage)}</p>`);

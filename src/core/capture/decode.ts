@@ -65,6 +65,10 @@ export interface TcpPacket {
   tsEcr: number;
   /** SACK blocks as [left, right, left, right, ...]; reused between packets. */
   sack: number[];
+  /** The IPv4 identification, or -1 (IPv6, or 0: stacks send 0 where it identifies nothing). */
+  ipId: number;
+  /** The interface index a Linux cooked v2 header gives (a capture on `any`), or -1. */
+  ifindex: number;
 }
 
 export function newTcpPacket(): TcpPacket {
@@ -91,6 +95,8 @@ export function newTcpPacket(): TcpPacket {
     tsVal: -1,
     tsEcr: -1,
     sack: [],
+    ipId: -1,
+    ifindex: -1,
   };
 }
 
@@ -102,6 +108,7 @@ export function decodeFrame(linkType: number, b: Uint8Array, start: number, capl
   const end = start + caplen;
   let p = start;
   let ethertype = -1; // -1: decide by the IP version nibble
+  out.ifindex = -1;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
       if (caplen < 14) return 'truncated';
@@ -123,6 +130,7 @@ export function decodeFrame(linkType: number, b: Uint8Array, start: number, capl
     case LINKTYPE_LINUX_SLL2:
       if (caplen < 20) return 'truncated';
       ethertype = (b[p] << 8) | b[p + 1];
+      out.ifindex = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
       p += 20;
       break;
     case LINKTYPE_NULL:
@@ -164,6 +172,7 @@ function decodeIp4(b: Uint8Array, p: number, end: number, out: TcpPacket): SkipR
   if (b[p + 9] !== 6) return 'not-tcp';
   if (frag !== 0) return 'fragment';
   out.family = 4;
+  out.ipId = ((b[p + 4] << 8) | b[p + 5]) || -1;
   out.src4 = ((b[p + 12] << 24) | (b[p + 13] << 16) | (b[p + 14] << 8) | b[p + 15]) >>> 0;
   out.dst4 = ((b[p + 16] << 24) | (b[p + 17] << 16) | (b[p + 18] << 8) | b[p + 19]) >>> 0;
   out.bytes = b;
@@ -183,6 +192,7 @@ function decodeIp6(b: Uint8Array, p: number, end: number, out: TcpPacket): SkipR
   for (let hops = 0; hops < 16; hops++) {
     if (next === 6) {
       out.family = 6;
+      out.ipId = -1;
       out.bytes = b;
       out.src6 = ip + 8;
       out.dst6 = ip + 24;

@@ -75,6 +75,8 @@ export interface ImportReport {
   /** Packets in the file, TCP segments among them, and why the others were skipped. */
   packets: number;
   segments: number;
+  /** Segments among them that were copies of another, seen again by the capture (counted, not written again). */
+  copies: number;
   skipped: Record<SkipReason, number>;
   /** Link types seen, by number. */
   linkTypes: number[];
@@ -152,6 +154,7 @@ export class CaptureImporter {
       bytes: this.error ? this.error.offset : this.reader.offset,
       packets: this.reader.packets,
       segments: this.segments,
+      copies: this.tracker.copies,
       skipped: { ...this.skipped },
       linkTypes: [...this.linkTypes].sort((a, b) => a - b),
       connections: this.tracker.connections,
@@ -173,7 +176,9 @@ export class CaptureImporter {
     }
     this.segments++;
     const t = r.sec - this.sec0 + (r.nsec - this.nsec0) / 1e9;
-    this.tracker.add(this.pkt, t, r.frame);
+    // Interface blocks come before the packets on them (dumpcap writes them all first).
+    if (!this.tracker.severalInterfaces && this.reader.interfaces.length > 1) this.tracker.severalInterfaces = true;
+    this.tracker.add(this.pkt, t, r.frame, r.interfaceId);
   }
 
   private connection(c: Connection): void {

@@ -3,7 +3,8 @@
  * 4-tuple, with a new connection when a 4-tuple is reused (a SYN with a new
  * ISN after the old connection ended), and a connection handed on as soon as
  * it has ended and gone quiet, so that memory follows the connections open at
- * once, not the length of the capture.
+ * once, not the length of the capture. A packet the capture saw more than
+ * once (see Connection.isCopy) is counted, not stored again.
  *
  * Segments are stored column-wise in typed arrays (40 bytes each).
  */
@@ -157,6 +158,18 @@ export class SegmentTable {
     this.extra.clear();
   }
 
+  /** Whether segment `i` has the header `p` from `dir` has (each field a copy keeps: Connection.isCopy). */
+  sameHeader(i: number, dir: number, p: TcpPacket): boolean {
+    if (this.dir[i] !== dir || this.flags[i] !== p.flags || this.seq[i] !== p.seq || this.ack[i] !== p.ack || this.len[i] !== p.len) return false;
+    if (this.win[i] !== p.win || this.urg[i] !== p.urg) return false;
+    if (p.tsVal >= 0 ? this.tsOk[i] !== 1 || this.tsv[i] !== p.tsVal || this.tse[i] !== p.tsEcr : this.tsOk[i] !== 0) return false;
+    const sack = this.hasExtra[i] ? this.extra.get(i)?.sack : undefined;
+    const n = sack === undefined ? 0 : sack.length;
+    if (n !== p.sack.length) return false;
+    for (let k = 0; k < n; k++) if (sack![k] !== p.sack[k]) return false;
+    return true;
+  }
+
   /** Sequence space the segment occupies: payload, plus one each for SYN and FIN. */
   occupies(i: number): number {
     const f = this.flags[i];
@@ -204,6 +217,10 @@ export class Connection {
   anySynAck = false;
   /** The side of the first FIN, or -1. */
   firstFinFrom = -1;
+  /** Packets that were copies of a segment already stored (see isCopy). */
+  copies = 0;
+  /** Its latest segments, to recognise copies of them (isCopy). Given by the tracker; undefined once handed on. */
+  recent: RecentSegments | undefined;
   /** IPv4: the 4-tuple as the tracker's table keys it (lower endpoint, higher endpoint, hash). */
   lo = 0;
   hi = 0;
@@ -232,6 +249,55 @@ export class Connection {
     return !Number.isNaN(this.endedAt);
   }
 
+  /**
+   * Whether `p` from `dir` is a copy of a recent segment: the same packet
+   * seen again by the capture, on another interface (a capture on `any`
+   * sees a bridged or forwarded packet on each interface it passes; a pcapng
+   * may hold several interfaces) or twice on one (a mirror port copying both
+   * directions of two ports). Its TCP header is the same in every field
+   * (options and SACK blocks too), within COPY_WINDOW seconds, and either
+   * its IPv4 identification is the same (a stack numbers the packets it
+   * sends, retransmissions too: Linux per connection), or, with no
+   * identification (IPv6, or 0), it was seen on another interface and not
+   * yet on this one (`lane`: a packet passes each interface once, so two
+   * identical duplicate ACKs, each seen on both, stay two). A copy found
+   * is counted on the one remembered (`lane` added).
+   */
+  isCopy(dir: number, p: TcpPacket, key: number, time: number, lane: number): boolean {
+    const m = this.recent;
+    // Most packets are no copy: the filter says so without a look at any segment.
+    return m !== undefined && m.filter[key & FILTER_MASK] !== 0 && this.findCopy(m, dir, p, key, time, lane);
+  }
+
+  /** isCopy past its filter (a separate function: the rare path stays out of the tracker's hot one). */
+  private findCopy(m: RecentSegments, dir: number, p: TcpPacket, key: number, time: number, lane: number): boolean {
+    const rec = m.rec;
+    // Sizes are powers of two, and counts stay far below 2^31 (a connection's segments fit in memory): `&` for `%`.
+    const mask = m.size - 1;
+    const last = m.count - 1;
+    // The latest first: the one a copy is of, when two look alike.
+    for (let k = last; k >= 0 && last - k <= mask; k--) {
+      const j = k & mask;
+      const o = j * 4;
+      if (rec[o] !== key || Math.abs(time - m.times[j]) > COPY_WINDOW) continue;
+      // The key is a hash: the stored segment says whether the header is the same (a listing stores none).
+      const at = rec[o + 3];
+      if (at >= 0 && !this.segs.sameHeader(at, dir, p)) continue;
+      const id = rec[o + 1];
+      if (id >= 0 || p.ipId >= 0 ? id !== p.ipId : (rec[o + 2] & lane) !== 0) continue;
+      rec[o + 2] |= lane;
+      if (m.size === RECENT) this.recent = m.widened(WIDE);
+      return true;
+    }
+    return false;
+  }
+
+  /** Remembers the segment just stored (at `at` in segs, or -1), for isCopy. */
+  remember(p: TcpPacket, key: number, time: number, lane: number, at: number): void {
+    const m = this.recent;
+    if (m !== undefined) m.add(key, p.ipId, lane, at, time);
+  }
+
   /** Applies one segment from `dir` to the little state tracking needs. */
   observe(dir: number, p: TcpPacket, time: number): void {
     const f = p.flags;
@@ -253,6 +319,75 @@ export class Connection {
     }
     if (f & RST && this.rstFrom < 0) this.rstFrom = dir;
     if (!this.ended && (this.rstFrom >= 0 || (this.finAcked[0] && this.finAcked[1]))) this.endedAt = time;
+  }
+}
+
+/** Segments a connection remembers to recognise copies: at first, and once a copy was seen. */
+const RECENT = 8;
+const WIDE = 64;
+/** Seconds within which a packet can be a copy of another (the capture's order may not be the time order). */
+const COPY_WINDOW = 1;
+const FILTER_MASK = 63;
+
+/** A 32-bit hash of every field of `p` a copy has the same (isCopy); any bit of it as good as another. */
+export function copyKey(dir: number, p: TcpPacket): number {
+  let h = Math.imul(p.seq ^ (p.flags | (dir << 8)), 0x9e3779b1);
+  h = Math.imul(h ^ p.ack, 0x85ebca6b);
+  h = Math.imul(h ^ p.len, 0xc2b2ae35);
+  h = Math.imul(h ^ (p.win | (p.urg << 16)), 0x27d4eb2f);
+  h = Math.imul(h ^ p.tsVal, 0x165667b1);
+  h = Math.imul(h ^ p.tsEcr, 0x9e3779b1);
+  const sack = p.sack;
+  for (let i = 0; i < sack.length; i++) h = Math.imul(h ^ sack[i], 0x85ebca6b);
+  return h ^ (h >>> 15);
+}
+
+/**
+ * A connection's latest `size` segments, for Connection.isCopy: four
+ * numbers each (key, IPv4 identification, lanes seen, index in the segment
+ * table), their times, and a counting filter of their keys. In a ring: entry
+ * `count % size` is the next.
+ */
+export class RecentSegments {
+  count = 0;
+  readonly rec: Int32Array;
+  readonly times: Float64Array;
+  /** How many of the entries have each value of `key & FILTER_MASK`. */
+  readonly filter = new Uint8Array(FILTER_MASK + 1);
+
+  constructor(readonly size: number) {
+    this.rec = new Int32Array(size * 4);
+    this.times = new Float64Array(size);
+  }
+
+  add(key: number, ipId: number, lane: number, at: number, time: number): void {
+    const k = this.count++;
+    const j = k & (this.size - 1);
+    const o = j * 4;
+    const rec = this.rec;
+    if (k >= this.size) this.filter[rec[o] & FILTER_MASK]--;
+    rec[o] = key;
+    rec[o + 1] = ipId;
+    rec[o + 2] = lane;
+    rec[o + 3] = at;
+    this.times[j] = time;
+    this.filter[key & FILTER_MASK]++;
+  }
+
+  /** The same latest entries, with room for `size` (a capture with copies may hold them further apart). */
+  widened(size: number): RecentSegments {
+    const w = new RecentSegments(size);
+    const n = Math.min(this.count, this.size);
+    for (let k = this.count - n; k < this.count; k++) {
+      const o = (k & (this.size - 1)) * 4;
+      w.add(this.rec[o], this.rec[o + 1], this.rec[o + 2], this.rec[o + 3], this.times[k & (this.size - 1)]);
+    }
+    return w;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.filter.fill(0);
   }
 }
 
@@ -280,8 +415,19 @@ export class ConnectionTracker {
   private readonly ending: Connection[] = [];
   /** Segment tables given back by `release`, for new connections (growing and zeroing arrays costs). */
   private readonly spare: SegmentTable[] = [];
+  /** Connection.recent given back by connections handed on. */
+  private readonly spareRecent: RecentSegments[] = [];
   private endingHead = 0;
   private nextId = 1;
+  /** Packets that were copies of another (Connection.isCopy), in all connections. */
+  copies = 0;
+  /**
+   * Set by the importer when the capture has several interfaces: a pcapng
+   * written from several (dumpcap) holds each one's packets in bursts, so a
+   * copy may come many segments after the packet: connections remember WIDE
+   * segments from the start.
+   */
+  severalInterfaces = false;
   private readonly linger: number;
   private readonly maxEnded: number;
 
@@ -294,9 +440,13 @@ export class ConnectionTracker {
     return this.nextId - 1;
   }
 
-  add(p: TcpPacket, time: number, frame: number): void {
+  /**
+   * `ifc`: the interface the packet was captured on (a pcapng's interface
+   * number; 0 for pcap), for telling copies of one packet from repeats.
+   */
+  add(p: TcpPacket, time: number, frame: number, ifc = 0): void {
     let c: Connection | undefined;
-    let key = '';
+    let tuple = '';
     let lo = 0;
     let hi = 0;
     let h = 0;
@@ -315,20 +465,35 @@ export class ConnectionTracker {
       }
       c = this.open4.get(lo, hi, h);
     } else {
-      key = key6(p);
-      c = this.open6.get(key);
+      tuple = key6(p);
+      c = this.open6.get(tuple);
     }
     let dir = 0;
+    // The interface as one of 32 lanes (Linux cooked v2 names it too): two that share one look alike, which only keeps copies.
+    const lane = 1 << ((Math.imul(p.ifindex + 1, 31) + ifc) & 31);
+    let key = 0;
     if (c) {
       dir = this.dirOf(c, p);
+      key = copyKey(dir, p);
+      if (c.isCopy(dir, p, key, time, lane)) {
+        c.copies++;
+        this.copies++;
+        c.lastFrame = frame;
+        this.expire(time);
+        return;
+      }
       if (p.flags & SYN && !(p.flags & (ACK | RST)) && this.startsNew(c, dir, p)) {
         this.hand(c);
         const prev = c.id;
-        c = this.create(p, key, lo, hi, h);
+        c = this.create(p, tuple, lo, hi, h);
         c.previous = prev;
+        if (dir !== 0) key = copyKey(0, p);
         dir = 0;
       }
-    } else c = this.create(p, key, lo, hi, h);
+    } else {
+      c = this.create(p, tuple, lo, hi, h);
+      key = copyKey(0, p);
+    }
     let t = time;
     if (t < c.last) {
       t = c.last;
@@ -350,7 +515,7 @@ export class ConnectionTracker {
     if (f & FIN && c.firstFinFrom < 0) c.firstFinFrom = dir;
     const wasEnded = c.ended;
     const stored = c.segs !== NO_SEGMENTS;
-    if (stored) c.segs.push(t, frame, dir, p);
+    c.remember(p, key, time, lane, stored ? c.segs.push(t, frame, dir, p) : -1);
     c.observe(dir, p, t);
     if (!wasEnded && c.ended) {
       this.ending.push(c);
@@ -377,6 +542,7 @@ export class ConnectionTracker {
     this.open6.clear();
     for (const c of rest) {
       c.handed = true;
+      this.forget(c);
       this.opts.onConnection(c);
     }
     this.ending.length = 0;
@@ -408,7 +574,18 @@ export class ConnectionTracker {
     c.handed = true;
     if (c.key === '') this.open4.delete(c.lo, c.hi, c.hash);
     else this.open6.delete(c.key);
+    this.forget(c);
     this.opts.onConnection(c);
+  }
+
+  /** Takes back a handed-on connection's recent segments (no packet comes to it any more). */
+  private forget(c: Connection): void {
+    const r = c.recent;
+    c.recent = undefined;
+    if (r !== undefined && r.size === RECENT && this.spareRecent.length < MAX_SPARE_RECENT) {
+      r.reset();
+      this.spareRecent.push(r);
+    }
   }
 
   /**
@@ -434,6 +611,7 @@ export class ConnectionTracker {
     const id = this.nextId++;
     const stored = this.opts.segments === undefined || this.opts.segments(id);
     const c = new Connection(id, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')], stored ? this.spare.pop() : NO_SEGMENTS);
+    c.recent = this.severalInterfaces ? new RecentSegments(WIDE) : (this.spareRecent.pop() ?? new RecentSegments(RECENT));
     if (key === '') {
       c.lo = lo;
       c.hi = hi;
@@ -461,6 +639,8 @@ const MAX_SPARE = 64;
 /** The table of every connection whose segments are not stored: it stays empty. */
 const NO_SEGMENTS = new SegmentTable(0);
 const MAX_SPARE_SEGMENTS = 1024;
+/** Spare Connection.recent kept at most (about 500 bytes each, with their arrays). */
+const MAX_SPARE_RECENT = 4096;
 
 /** The IPv6 4-tuple as a string, the same both ways. */
 function key6(p: TcpPacket): string {

@@ -25,7 +25,10 @@ export interface ConnectionSummary {
   /** Endpoint names in the trace, in the order they are declared (client first). */
   names: [string, string];
   endpoints: [CaptureEndpoint, CaptureEndpoint];
+  /** Its packets, copies included (as Wireshark counts them). */
   packets: number;
+  /** Packets that were copies of another, seen again by the capture: counted, not written again. */
+  copies: number;
   /** Payload bytes each endpoint sent (same order as names). */
   bytes: [number, number];
   firstFrame: number;
@@ -115,7 +118,8 @@ export function summarize(c: Connection): ConnectionSummary {
     id: c.id,
     names: [roles.names[a], roles.names[b]],
     endpoints: [c.ep[a], c.ep[b]],
-    packets: c.packets,
+    packets: c.packets + c.copies,
+    copies: c.copies,
     bytes: [c.bytes[a], c.bytes[b]],
     firstFrame: c.firstFrame,
     lastFrame: c.lastFrame,
@@ -260,7 +264,8 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions, 
   // ---- header ----
   // A file name may hold any character but '/': control characters (a line break would end the comment) are escaped.
   const where = opts.captureName ? ` from ${opts.captureName.replace(/[\x00-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}` : '';
-  w(`# Imported${where}: connection ${c.id}, frames ${s.frame[0]}-${s.frame[n - 1]} (${n} packet${n === 1 ? '' : 's'}), ${sum.ended}.`);
+  const copies = c.copies > 0 ? `, and ${c.copies === 1 ? 'a copy' : `${c.copies} copies`}` : '';
+  w(`# Imported${where}: connection ${c.id}, frames ${s.frame[0]}-${Math.max(s.frame[n - 1], c.lastFrame)} (${n} packet${n === 1 ? '' : 's'}${copies}), ${sum.ended}.`);
   if (opts.epochSec !== undefined) {
     const t0 = c.firstTime;
     const whole = Math.floor(t0);
@@ -271,6 +276,10 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions, 
   w(`# acknowledgments show), it is sent with ~> and arrives at its deliver line; -x: lost (sent again`);
   w(`# before anything acknowledged it). "# frame N" is the packet's number in the capture.`);
   if (c.previous !== undefined) w(`# This connection reuses the 4-tuple of connection ${c.previous}.`);
+  if (c.copies > 0) {
+    w(`# ${c.copies === 1 ? 'A packet was a copy' : `${c.copies} packets were copies`} of another, seen again by the capture (on another`);
+    w(`# interface, or twice on one: a bridge, a router, a mirror port); each segment is written once, as first seen.`);
+  }
   if (c.timeFixes > 0) w(`# ${c.timeFixes} packet${c.timeFixes === 1 ? ' was' : 's were'} stamped earlier than the one before; written at the earlier packet's time.`);
   w(`title ${quote(`${c.ep[first].text} → ${c.ep[second].text}`)}`);
   w('option origin=capture');

@@ -1,5 +1,7 @@
 // FROZEN REFERENCE: src/core/capture/decode.ts as of commit 45b3c5a, before the import was made faster.
-// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit.
+// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit,
+// except to make a deliberate change of behaviour here too, each listed below:
+// - A packet seen again by the capture (a copy: same header, same IPv4 identification or another interface) is counted, not stored.
 /**
  * From a captured frame to a TCP segment: the link layer (Ethernet with VLAN
  * tags, Linux cooked capture v1 and v2, raw IP, BSD and OpenBSD loopback),
@@ -67,6 +69,10 @@ export interface TcpPacket {
   tsEcr: number;
   /** SACK blocks as [left, right, left, right, ...]; reused between packets. */
   sack: number[];
+  /** The IPv4 identification, or -1 (IPv6, or 0). */
+  ipId: number;
+  /** The interface index of a Linux cooked v2 header, or -1. */
+  ifindex: number;
 }
 
 export function newTcpPacket(): TcpPacket {
@@ -93,6 +99,8 @@ export function newTcpPacket(): TcpPacket {
     tsVal: -1,
     tsEcr: -1,
     sack: [],
+    ipId: -1,
+    ifindex: -1,
   };
 }
 
@@ -104,6 +112,7 @@ export function decodeFrame(linkType: number, b: Uint8Array, start: number, capl
   const end = start + caplen;
   let p = start;
   let ethertype = -1; // -1: decide by the IP version nibble
+  out.ifindex = linkType === LINKTYPE_LINUX_SLL2 && caplen >= 20 ? new DataView(b.buffer, b.byteOffset + start + 4, 4).getUint32(0) : -1;
   switch (linkType) {
     case LINKTYPE_ETHERNET: {
       if (caplen < 14) return 'truncated';
@@ -166,6 +175,8 @@ function decodeIp4(b: Uint8Array, p: number, end: number, out: TcpPacket): SkipR
   if (b[p + 9] !== 6) return 'not-tcp';
   if (frag !== 0) return 'fragment';
   out.family = 4;
+  const id = (b[p + 4] << 8) | b[p + 5];
+  out.ipId = id === 0 ? -1 : id;
   out.src4 = ((b[p + 12] << 24) | (b[p + 13] << 16) | (b[p + 14] << 8) | b[p + 15]) >>> 0;
   out.dst4 = ((b[p + 16] << 24) | (b[p + 17] << 16) | (b[p + 18] << 8) | b[p + 19]) >>> 0;
   out.bytes = b;
@@ -185,6 +196,7 @@ function decodeIp6(b: Uint8Array, p: number, end: number, out: TcpPacket): SkipR
   for (let hops = 0; hops < 16; hops++) {
     if (next === 6) {
       out.family = 6;
+      out.ipId = -1;
       out.bytes = b;
       out.src6 = ip + 8;
       out.dst6 = ip + 24;

@@ -1,5 +1,8 @@
 // FROZEN REFERENCE: src/core/capture/tracker.ts as of commit 45b3c5a, before the import was made faster.
-// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit.
+// The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit,
+// except to make a deliberate change of behaviour here too, each listed below:
+// - A packet seen again by the capture (a copy: the same TCP header within a second, and the same IPv4
+//   identification, or none and another interface) is counted, not stored (copyOf).
 /**
  * Connection tracking: TCP segments grouped into connections by their
  * 4-tuple, with a new connection when a 4-tuple is reused (a SYN with a new
@@ -130,6 +133,12 @@ export class Connection {
   previous: number | undefined;
   /** Frames whose timestamp was earlier than the previous segment's (written at the previous time). */
   timeFixes = 0;
+  /** Copies counted, and the frame of the last. */
+  copies = 0;
+  lastCopy = 0;
+  /** Every segment stored, as copyOf compares them; and whether a copy was found (it then looks further back). */
+  readonly kept: Kept[] = [];
+  wide = false;
 
   constructor(
     readonly id: number,
@@ -149,6 +158,30 @@ export class Connection {
   }
   get ended(): boolean {
     return !Number.isNaN(this.endedAt);
+  }
+
+  /** The first of `kept` the copy rule still looks at, once a copy was found (the 8 latest then, and all after them). */
+  floor = 0;
+
+  /**
+   * The segment `p` from `dir` is a copy of, if any, the latest first: among the 8 latest stored; once a
+   * copy was found, among the 64 latest of those stored since the 8 latest then.
+   */
+  copyOf(dir: number, p: TcpPacket, time: number, lane: number): Kept | undefined {
+    const from = this.wide ? Math.max(this.floor, this.kept.length - 64) : Math.max(0, this.kept.length - 8);
+    for (let i = this.kept.length - 1; i >= from; i--) {
+      const k = this.kept[i];
+      const same =
+        k.dir === dir && k.seq === p.seq && k.ack === p.ack && k.len === p.len && k.win === p.win && k.urg === p.urg && k.flags === p.flags &&
+        k.tsVal === p.tsVal && k.tsEcr === p.tsEcr && k.sack === p.sack.join(',') && Math.abs(time - k.time) <= 1;
+      if (!same) continue;
+      if (k.ipId >= 0 || p.ipId >= 0 ? k.ipId !== p.ipId : (k.lanes & lane) !== 0) continue;
+      k.lanes |= lane;
+      if (!this.wide) this.floor = Math.max(0, this.kept.length - 8);
+      this.wide = true;
+      return k;
+    }
+    return undefined;
   }
 
   /** Applies one segment from `dir` to the little state tracking needs. */
@@ -173,6 +206,22 @@ export class Connection {
     if (f & RST && this.rstFrom < 0) this.rstFrom = dir;
     if (!this.ended && (this.rstFrom >= 0 || (this.finAcked[0] && this.finAcked[1]))) this.endedAt = time;
   }
+}
+
+export interface Kept {
+  time: number;
+  dir: number;
+  seq: number;
+  ack: number;
+  len: number;
+  win: number;
+  urg: number;
+  flags: number;
+  tsVal: number;
+  tsEcr: number;
+  sack: string;
+  ipId: number;
+  lanes: number;
 }
 
 export interface TrackerOptions {
@@ -202,12 +251,26 @@ export class ConnectionTracker {
     return this.nextId - 1;
   }
 
-  add(p: TcpPacket, time: number, frame: number): void {
+  /** Packets that were copies of another, in all connections. */
+  copies = 0;
+  /** Set when the capture has several interfaces: connections then look 64 segments back from the start. */
+  severalInterfaces = false;
+
+  add(p: TcpPacket, time: number, frame: number, ifc = 0): void {
     const key = this.keyOf(p);
     let c = this.open.get(key);
     let dir = 0;
+    // The interface as one of 32 lanes, as src/core/capture/tracker.ts maps it.
+    const lane = 1 << ((Math.imul(p.ifindex + 1, 31) + ifc) & 31);
     if (c) {
       dir = this.dirOf(c, p);
+      if (c.copyOf(dir, p, time, lane)) {
+        c.copies++;
+        c.lastCopy = frame;
+        this.copies++;
+        this.expire(time);
+        return;
+      }
       if (p.flags & SYN && !(p.flags & (ACK | RST)) && this.startsNew(c, dir, p)) {
         this.hand(c);
         const prev = c.id;
@@ -224,6 +287,7 @@ export class ConnectionTracker {
     }
     const wasEnded = c.ended;
     segs.push(t, frame, dir, p);
+    c.kept.push({ time, dir, seq: p.seq, ack: p.ack, len: p.len, win: p.win, urg: p.urg, flags: p.flags, tsVal: p.tsVal, tsEcr: p.tsEcr, sack: p.sack.join(','), ipId: p.ipId, lanes: lane });
     c.observe(dir, p, t);
     if (!wasEnded && c.ended) this.ending.push(c);
     this.expire(time);
@@ -284,6 +348,7 @@ export class ConnectionTracker {
 
   private create(key: string, p: TcpPacket): Connection {
     const c = new Connection(this.nextId++, key, [endpointOf(p, 'src'), endpointOf(p, 'dst')]);
+    c.wide = this.severalInterfaces;
     this.open.set(key, c);
     return c;
   }

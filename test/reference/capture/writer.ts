@@ -1,6 +1,7 @@
 // FROZEN REFERENCE: src/core/capture/writer.ts as of commit 45b3c5a, before the import was made faster.
 // The equivalence tests (test/unit/capture-equivalence.test.ts) compare the optimized import with it. Do not edit,
 // except to make a deliberate change of behaviour here too, each listed below:
+// - A packet seen again by the capture (a copy) is counted in the summary and the header, not written.
 // - A send moved because its acknowledgment went back names the segment that overtook it (plan.overtaken).
 /**
  * A tracked connection as a `.tcptrace` file (spec section 8): `option
@@ -27,6 +28,7 @@ export interface ConnectionSummary {
   names: [string, string];
   endpoints: [CaptureEndpoint, CaptureEndpoint];
   packets: number;
+  copies: number;
   /** Payload bytes each endpoint sent (same order as names). */
   bytes: [number, number];
   firstFrame: number;
@@ -138,10 +140,11 @@ export function summarize(c: Connection): ConnectionSummary {
     id: c.id,
     names: [roles.names[a], roles.names[b]],
     endpoints: [c.ep[a], c.ep[b]],
-    packets: s.length,
+    packets: s.length + c.copies,
+    copies: c.copies,
     bytes: [c.bytes[a], c.bytes[b]],
     firstFrame: s.frame[0],
-    lastFrame: s.frame[s.length - 1],
+    lastFrame: Math.max(s.frame[s.length - 1], c.lastCopy),
     start: c.firstTime,
     duration: c.lastTime - c.firstTime,
     opening: roles.opening,
@@ -203,7 +206,8 @@ export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
 
   // ---- header ----
   const where = opts.captureName ? ` from ${opts.captureName}` : '';
-  w(`# Imported${where}: connection ${c.id}, frames ${s.frame[0]}-${s.frame[n - 1]} (${n} packet${n === 1 ? '' : 's'}), ${sum.ended}.`);
+  const copies = c.copies === 0 ? '' : c.copies === 1 ? ', and a copy' : `, and ${c.copies} copies`;
+  w(`# Imported${where}: connection ${c.id}, frames ${s.frame[0]}-${Math.max(s.frame[n - 1], c.lastCopy)} (${n} packet${n === 1 ? '' : 's'}${copies}), ${sum.ended}.`);
   if (opts.epochSec !== undefined) {
     const t0 = c.firstTime;
     const whole = Math.floor(t0);
@@ -214,6 +218,9 @@ export function writeTrace(c: Connection, opts: WriteOptions = {}): string {
   w(`# acknowledgments show), it is sent with ~> and arrives at its deliver line; -x: lost (sent again`);
   w(`# before anything acknowledged it). "# frame N" is the packet's number in the capture.`);
   if (c.previous !== undefined) w(`# This connection reuses the 4-tuple of connection ${c.previous}.`);
+  if (c.copies === 1) w('# A packet was a copy of another, seen again by the capture (on another');
+  if (c.copies > 1) w(`# ${c.copies} packets were copies of another, seen again by the capture (on another`);
+  if (c.copies > 0) w('# interface, or twice on one: a bridge, a router, a mirror port); each segment is written once, as first seen.');
   if (c.timeFixes > 0) w(`# ${c.timeFixes} packet${c.timeFixes === 1 ? ' was' : 's were'} stamped earlier than the one before; written at the earlier packet's time.`);
   w(`title ${quote(`${c.ep[first].text} → ${c.ep[second].text}`)}`);
   w('option origin=capture');
