@@ -13,7 +13,7 @@
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { LINK_TYPE_NAMES, captureStem, damagePlace, formatText, importCapture, importCaptureAsync, isGzip, type ConnectionSummary, type ImportOptions, type ImportReport } from '../core/capture';
+import { LINK_TYPE_NAMES, captureStem, copiesText, damagePlace, formatText, importCapture, importCaptureAsync, isGzip, type ConnectionSummary, type ImportOptions, type ImportReport } from '../core/capture';
 import { InThreadChecker, checkBytes, countsOf, startWorkerChecker, writeTraceFile, type Counts, type TraceChecker, type WorkerCheckerOptions } from './check-pool';
 import { IdOrder } from './id-order';
 import { ioText } from './io-text';
@@ -81,7 +81,7 @@ function fmtDuration(s: number): string {
 
 /** One line describing a connection, as the summary and the editor's quick pick show it. */
 export function describeConnection(c: ConnectionSummary): string {
-  return `${c.names[0]} ${c.endpoints[0].text} → ${c.names[1]} ${c.endpoints[1].text}, ${plural(c.packets, 'packet')}${c.copies > 0 ? ` (${c.copies} of them ${c.copies === 1 ? 'a copy' : 'copies'})` : ''}, ${fmtDuration(c.duration)}, ${c.ended}`;
+  return `${c.names[0]} ${c.endpoints[0].text} → ${c.names[1]} ${c.endpoints[1].text}, ${plural(c.packets, 'packet')}${c.copies > 0 ? ` (${copiesText(c.copies)})` : ''}, ${fmtDuration(c.duration)}, ${c.ended}`;
 }
 
 /** How `import` checks the traces it writes. */
@@ -145,9 +145,9 @@ export const STREAM_PACKETS = 100_000;
 
 const NO_COUNTS: Counts = { error: 0, warning: 0, information: 0, hint: 0 };
 
-/** ` (163 of them copies; 2 other packets skipped)`, or less, or nothing. */
+/** ` (163 of them copies; 2 other packets skipped)`, either alone, or nothing. */
 function segmentNotes(copies: number, other: number): string {
-  const notes = [copies > 0 ? `${copies} of them ${copies === 1 ? 'a copy' : 'copies'}` : '', other > 0 ? `${other} other packet${other === 1 ? '' : 's'} skipped` : ''].filter(Boolean);
+  const notes = [copiesText(copies), other > 0 ? `${other} other packet${other === 1 ? '' : 's'} skipped` : ''].filter(Boolean);
   return notes.length > 0 ? ` (${notes.join('; ')})` : '';
 }
 

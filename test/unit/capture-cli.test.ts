@@ -103,6 +103,18 @@ test(
   }),
 );
 
+test(
+  'import says how many packets were copies, per connection and for the capture',
+  withTmp(async (dir) => {
+    const r = await run(['import', join(DIR, 'copies-two-interfaces.pcapng'), '-o', dir]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /#1 client 10\.77\.0\.1:\d+ → server 10\.77\.0\.2:8080, 29 packets \(14 of them copies\), /);
+    assert.match(r.out, /: pcapng \(Ethernet\), 31 packets, 29 TCP segments \(14 of them copies; 2 other packets skipped\), 1 connection; 1 written\.\n$/);
+    const plain = await run(['import', join(DIR, 'handshake-data-close.pcap'), '-o', dir]);
+    assert.doesNotMatch(plain.out, /cop(y|ies)/);
+  }),
+);
+
 test('traces are named after the capture without its extensions', () => {
   assert.equal(captureStem('/a/day.pcap'), 'day');
   assert.equal(captureStem('day.pcapng.gz'), 'day');

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { check } from '../../src/core';
-import { importCaptureBytes, type ConnectionSummary, type ImportReport } from '../../src/core/capture';
+import { copiesText, importCaptureBytes, type ConnectionSummary, type ImportReport } from '../../src/core/capture';
 import { Pcapng, ethernet, ipPacket, pcap, sll2 } from '../fixtures/captures/synth';
 
 const SYN = 0x02;
@@ -118,6 +118,9 @@ test('IPv4: the same identification is a copy (a mirror port, one interface); a 
   const data = PLAIN[3];
   const mirrored = imported(pcapOf([...PLAIN.slice(0, 4), { ...data, t: 3.001 }, ...PLAIN.slice(4)]));
   assert.equal(mirrored.summary.packets, PLAIN.length + 1);
+  assert.equal(copiesText(mirrored.summary.copies), 'one of them a copy');
+  assert.match(mirrored.text, /^# Imported from c\.pcap: connection 1, frames 1-\d+ \(\d+ packets, and a copy\), /m);
+  assert.match(mirrored.text, /^# A packet was a copy of another, seen again by the capture/m);
   assert.equal(mirrored.report.copies, 1);
   assert.equal(body(mirrored.text), body(imported(pcapOf(PLAIN)).text));
   const resent = imported(pcapOf([...PLAIN.slice(0, 4), { ...data, t: 3.001, id: 99 }, ...PLAIN.slice(4)]));

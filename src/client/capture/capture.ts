@@ -13,7 +13,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { captureStem, importCaptureAsync, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
+import { captureStem, copiesText, importCaptureAsync, type ConnectionSummary, type ImportOptions, type ImportReport } from '../../core/capture';
 import { escapeHtml, makeNonce } from '../preview/html';
 import { damageText, fmtDuration, listingHtml, plural, viewerPage } from './viewer';
 
@@ -289,7 +289,7 @@ async function importCommand(given: vscode.Uri | undefined, saveTo?: vscode.Uri)
     const items: ConnectionItem[] = listing.connections.map((c) => ({
       id: c.id,
       label: `#${c.id}  ${c.endpoints[0].text} → ${c.endpoints[1].text}`,
-      description: `${plural(c.packets, 'packet')}${c.copies > 0 ? ` (${c.copies} copies)` : ''}, ${fmtDuration(c.duration)}`,
+      description: `${plural(c.packets, 'packet')}${c.copies > 0 ? ` (${copiesText(c.copies)})` : ''}, ${fmtDuration(c.duration)}`,
       detail: `${c.names[0]} → ${c.names[1]}: ${c.ended}${c.opening === 'mid' ? ' (starts mid-connection)' : ''}`,
     }));
     const pick = await vscode.window.showQuickPick(items, {

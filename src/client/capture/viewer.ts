@@ -5,7 +5,7 @@
  * bytes, start, duration), each row with a button that opens its trace. No
  * `vscode` import: the page is tested in headless Chromium.
  */
-import { LINK_TYPE_NAMES, damagePlace, formatText, type ConnectionSummary, type ImportReport } from '../../core/capture';
+import { LINK_TYPE_NAMES, copiesText, damagePlace, formatText, type ConnectionSummary, type ImportReport } from '../../core/capture';
 import { escapeHtml } from '../preview/html';
 
 export function fmtDuration(s: number): string {
@@ -33,7 +33,7 @@ export function listingHtml({ report, connections }: { report: ImportReport; con
     `<p class="summary">${escapeHtml(formatText(report, 'unknown format'))}${links ? ` (${escapeHtml(links)})` : ''} · ${plural(report.packets, 'packet')} · ${plural(
       report.segments,
       'TCP segment',
-    )}${report.copies > 0 ? ` (${report.copies} of them copies, written once)` : ''}${other > 0 ? ` · ${plural(other, 'other packet')} skipped` : ''} · ${plural(connections.length, 'connection')}</p>`,
+    )}${report.copies > 0 ? ` (${escapeHtml(copiesText(report.copies))}, written once)` : ''}${other > 0 ? ` · ${plural(other, 'other packet')} skipped` : ''} · ${plural(connections.length, 'connection')}</p>`,
   );
   const damage = damageText(report);
   if (damage) parts.push(`<p class="error" role="alert">The capture is ${escapeHtml(damage)}</p>`);

@@ -282,6 +282,11 @@ export function captureStem(path: string): string {
   return name || 'capture';
 }
 
+/** How many of some packets were copies (ConnectionSummary.copies, ImportReport.copies), as the listings say it; '' for none. */
+export function copiesText(copies: number): string {
+  return copies === 0 ? '' : copies === 1 ? 'one of them a copy' : `${copies.toLocaleString('en-US')} of them copies`;
+}
+
 /** The capture's format as summaries give it: `pcap`, or `pcapng, gzip-compressed`. */
 export function formatText(report: ImportReport, unknown = 'capture'): string {
   return `${report.format ?? unknown}${report.compression ? `, ${report.compression}-compressed` : ''}`;

@@ -9,6 +9,7 @@ export { summarize, writeTrace, writeTraceTo, type ConnectionSummary, type EndKi
 export {
   CaptureImporter,
   captureStem,
+  copiesText,
   damagePlace,
   formatText,
   importCapture,
