@@ -292,12 +292,6 @@ export class Connection {
     return false;
   }
 
-  /** Remembers the segment just stored (at `at` in segs, or -1), for isCopy. */
-  remember(p: TcpPacket, key: number, time: number, lane: number, at: number): void {
-    const m = this.recent;
-    if (m !== undefined) m.add(key, p.ipId, lane, at, time);
-  }
-
   /** Applies one segment from `dir` to the little state tracking needs. */
   observe(dir: number, p: TcpPacket, time: number): void {
     const f = p.flags;
@@ -330,7 +324,7 @@ const COPY_WINDOW = 1;
 const FILTER_MASK = 63;
 
 /** A 32-bit hash of every field of `p` a copy has the same (isCopy); any bit of it as good as another. */
-export function copyKey(dir: number, p: TcpPacket): number {
+function copyKey(dir: number, p: TcpPacket): number {
   let h = Math.imul(p.seq ^ (p.flags | (dir << 8)), 0x9e3779b1);
   h = Math.imul(h ^ p.ack, 0x85ebca6b);
   h = Math.imul(h ^ p.len, 0xc2b2ae35);
@@ -515,7 +509,8 @@ export class ConnectionTracker {
     if (f & FIN && c.firstFinFrom < 0) c.firstFinFrom = dir;
     const wasEnded = c.ended;
     const stored = c.segs !== NO_SEGMENTS;
-    c.remember(p, key, time, lane, stored ? c.segs.push(t, frame, dir, p) : -1);
+    // Remembered for isCopy, with its place in the table (-1: not stored).
+    c.recent?.add(key, p.ipId, lane, stored ? c.segs.push(t, frame, dir, p) : -1, time);
     c.observe(dir, p, t);
     if (!wasEnded && c.ended) {
       this.ending.push(c);

@@ -265,7 +265,7 @@ export function writeTraceTo(sink: ByteSink, c: Connection, opts: WriteOptions, 
   // A file name may hold any character but '/': control characters (a line break would end the comment) are escaped.
   const where = opts.captureName ? ` from ${opts.captureName.replace(/[\x00-\x1f\x7f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`)}` : '';
   const copies = c.copies > 0 ? `, and ${c.copies === 1 ? 'a copy' : `${c.copies} copies`}` : '';
-  w(`# Imported${where}: connection ${c.id}, frames ${s.frame[0]}-${Math.max(s.frame[n - 1], c.lastFrame)} (${n} packet${n === 1 ? '' : 's'}${copies}), ${sum.ended}.`);
+  w(`# Imported${where}: connection ${c.id}, frames ${s.frame[0]}-${c.lastFrame} (${n} packet${n === 1 ? '' : 's'}${copies}), ${sum.ended}.`);
   if (opts.epochSec !== undefined) {
     const t0 = c.firstTime;
     const whole = Math.floor(t0);
